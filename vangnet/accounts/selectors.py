@@ -1,0 +1,32 @@
+"""Reads about who may do what: the one place the access rules for staff live."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+from .choices import ROLE_PERMISSIONS
+from .models import ApiToken, Membership, Organisation
+from .services import hash_token
+
+
+def organisations_for_user(*, user: AbstractBaseUser | AnonymousUser) -> list[Organisation]:
+    if not user.is_authenticated or not user.is_active:
+        return []
+    return [m.organisation for m in Membership.objects.filter(user=user, organisation__is_active=True)
+            .select_related("organisation")]
+
+
+def user_has_permission(*, user: AbstractBaseUser | AnonymousUser, organisation_id: int, permission: str) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    roles = Membership.objects.filter(user=user, organisation_id=organisation_id,
+                                      organisation__is_active=True).values_list("role", flat=True)
+    return any(permission in ROLE_PERMISSIONS.get(role, frozenset()) for role in roles)
+
+
+def organisation_for_token(*, token: str) -> ApiToken | None:
+    """The active token matching ``token``; compared by hash, so timing reveals nothing useful."""
+    if not token or len(token) > 200:
+        return None
+    return (ApiToken.objects.select_related("organisation")
+            .filter(token_hash=hash_token(token), revoked_at__isnull=True, organisation__is_active=True).first())

@@ -1,0 +1,29 @@
+"""Writes for organisations, memberships and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.db import transaction
+
+from vangnet.audit.choices import EventType
+from vangnet.audit.services import Actor, record_event
+
+from .models import ApiToken, Organisation
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def create_api_token(*, organisation: Organisation, name: str, actor: Actor, token: str | None = None) -> tuple[ApiToken, str]:
+    """Create a token and return it with its plain value, which is shown once and never stored."""
+    plain = token or secrets.token_urlsafe(32)
+    if len(plain) < 24:
+        raise ValueError("An API token must be at least 24 characters long.")
+    api_token = ApiToken.objects.create(organisation=organisation, name=name, token_hash=hash_token(plain))
+    record_event(actor=actor, event_type=EventType.API_TOKEN_CREATED, object_type="api_token",
+                 object_id=api_token.pk, data={"organisation": organisation.slug, "name": name})
+    return api_token, plain

@@ -1,0 +1,50 @@
+"""Case vocabularies and the one table of allowed status changes."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CaseStatus(models.TextChoices):
+    NEW = "new", _("New")
+    TRIAGED = "triaged", _("Triaged")
+    IN_PROGRESS = "in_progress", _("In progress")
+    WAITING = "waiting", _("Waiting")
+    REFERRED = "referred", _("Referred")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STATUSES = frozenset(set(CaseStatus.values) - {CaseStatus.CLOSED})
+
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    CaseStatus.NEW: frozenset({CaseStatus.TRIAGED, CaseStatus.IN_PROGRESS, CaseStatus.CLOSED}),
+    CaseStatus.TRIAGED: frozenset({CaseStatus.IN_PROGRESS, CaseStatus.WAITING, CaseStatus.REFERRED, CaseStatus.CLOSED}),
+    CaseStatus.IN_PROGRESS: frozenset({CaseStatus.WAITING, CaseStatus.REFERRED, CaseStatus.CLOSED}),
+    CaseStatus.WAITING: frozenset({CaseStatus.IN_PROGRESS, CaseStatus.REFERRED, CaseStatus.CLOSED}),
+    CaseStatus.REFERRED: frozenset({CaseStatus.IN_PROGRESS, CaseStatus.CLOSED}),
+    CaseStatus.CLOSED: frozenset({CaseStatus.IN_PROGRESS}),
+}
+
+# What a reporter reads on her follow-up page: plainer than the staff vocabulary.
+REPORTER_STATUS_TEXT = {
+    CaseStatus.NEW: _("We have received your report. Someone will look at it soon."),
+    CaseStatus.TRIAGED: _("We have looked at your report and decided what to do first."),
+    CaseStatus.IN_PROGRESS: _("Someone is working on your report."),
+    CaseStatus.WAITING: _("We are waiting for an answer, for example from a platform or from you."),
+    CaseStatus.REFERRED: _("We have passed your report on to an organisation that can help further."),
+    CaseStatus.CLOSED: _("Your report has been closed."),
+}
+
+
+class Priority(models.IntegerChoices):
+    """Lower number, more urgent; the queue sorts on it first."""
+
+    P0 = 0, _("P0 – immediate danger")
+    P1 = 1, _("P1 – urgent")
+    P2 = 2, _("P2 – high")
+    P3 = 3, _("P3 – normal")
+
+
+class ReferralStatus(models.TextChoices):
+    SENT = "sent", _("Sent")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")

@@ -1,0 +1,76 @@
+"""Reads of cases, always scoped to what the staff member may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from vangnet.accounts.choices import ROLE_PERMISSIONS, Permission
+from vangnet.accounts.models import Membership
+from vangnet.audit.models import Event
+from vangnet.audit.selectors import events_for_case
+
+from .choices import OPEN_STATUSES
+from .models import Case
+
+
+def visible_cases(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Case]:
+    """Cases of the organisations where ``user`` may view cases; nothing else, ever."""
+    if not user.is_authenticated or not user.is_active:
+        return Case.objects.none()
+    org_ids = Membership.objects.filter(user=user, organisation__is_active=True).values("organisation_id")
+    return Case.objects.filter(organisation_id__in=org_ids)
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str = "open"
+    priority: int | None = None
+    owner: str = ""  # "me", "none" or ""
+    form: str = ""
+    query: str = ""
+
+
+def case_queue(*, user: AbstractBaseUser, filters: QueueFilters) -> QuerySet[Case]:
+    """The work queue: most urgent first, then longest waiting."""
+    cases = visible_cases(user=user).filter(merged_into__isnull=True)
+    if filters.status == "open":
+        cases = cases.filter(status__in=OPEN_STATUSES)
+    elif filters.status:
+        cases = cases.filter(status=filters.status)
+    if filters.priority is not None:
+        cases = cases.filter(priority=filters.priority)
+    if filters.owner == "me":
+        cases = cases.filter(owner=user)
+    elif filters.owner == "none":
+        cases = cases.filter(owner__isnull=True)
+    if filters.form:
+        cases = cases.filter(reports__forms__slug=filters.form)
+    if filters.query:
+        cases = cases.filter(Q(reference__iexact=filters.query.strip()) |
+                             Q(reports__receipt_code__iexact=filters.query.strip()))
+    return (cases.select_related("owner", "organisation").annotate(report_count=Count("reports", distinct=True))
+            .order_by("priority", "created_at"))
+
+
+def get_case_for_user(*, user: AbstractBaseUser | AnonymousUser, case_id: int) -> Case:
+    """The case if ``user`` may see it; 404 otherwise, so other organisations' cases stay invisible."""
+    case = visible_cases(user=user).select_related("owner", "organisation", "merged_into").filter(pk=case_id).first()
+    if case is None:
+        raise Http404("No such case.")
+    return case
+
+
+def case_timeline(*, case: Case) -> QuerySet[Event]:
+    """Every event of this case and of cases merged into it."""
+    merged_ids = list(case.merged_cases.values_list("pk", flat=True))
+    return events_for_case(case_ids=[case.pk, *merged_ids])
+
+
+def possible_owners(*, case: Case) -> QuerySet[Membership]:
+    roles = [role for role, perms in ROLE_PERMISSIONS.items() if Permission.WORK_CASES in perms]
+    return (Membership.objects.filter(organisation_id=case.organisation_id, role__in=roles, user__is_active=True)
+            .select_related("user").order_by("user__username"))

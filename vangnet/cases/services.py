@@ -1,0 +1,264 @@
+"""Writes on cases: filing reports, triage, ownership, status, notes, messages, referrals."""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Min
+from django.utils.translation import gettext as _
+
+from vangnet.accounts.choices import Permission
+from vangnet.accounts.selectors import user_has_permission
+from vangnet.audit.choices import EventType
+from vangnet.audit.services import Actor, record_event
+
+from . import tasks
+from .choices import ALLOWED_TRANSITIONS, OPEN_STATUSES, CaseStatus, Priority
+from .models import Case, InternalNote, Message, Referral, TriageOutcome, TriageRule
+from .triage import ReportFacts, evaluate
+
+if TYPE_CHECKING:
+    from vangnet.directory.models import ReferralOrganisation
+    from vangnet.intake.models import Report
+
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+MAX_TEXT = 10_000
+
+
+def _new_reference() -> str:
+    return "C-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+
+
+def _require(user: AbstractBaseUser, case: Case, permission: str) -> None:
+    if not user_has_permission(user=user, organisation_id=case.organisation_id, permission=permission):
+        raise PermissionDenied(_("You may not do this for this case."))
+
+
+def _clean_text(text: str, *, field: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({field: _("This field is required.")})
+    if len(text) > MAX_TEXT:
+        raise ValidationError({field: _("Keep this under %(max)d characters.") % {"max": MAX_TEXT}})
+    return text
+
+
+def report_facts(report: Report) -> ReportFacts:
+    forms = list(report.forms.all())
+    return ReportFacts(
+        immediate_danger=report.immediate_danger,
+        forms=frozenset(f.slug for f in forms),
+        sexual_imagery=any(f.involves_sexual_imagery for f in forms),
+        age_band=report.age_band,
+        reporter_role=report.reporter_role,
+        relationship=report.relationship,
+        perpetrator_count=report.perpetrator_count,
+        duration=report.duration,
+    )
+
+
+def find_open_case_for_urls(*, organisation_id: int, url_hashes: list[str]) -> Case | None:
+    """The oldest open case of this organisation that already holds one of these URLs."""
+    if not url_hashes:
+        return None
+    return (Case.objects.filter(organisation_id=organisation_id, status__in=OPEN_STATUSES, merged_into__isnull=True,
+                                reports__urls__normalized_hash__in=url_hashes, reports__withdrawn_at__isnull=True)
+            .order_by("created_at").first())
+
+
+@transaction.atomic
+def file_report(*, report: Report, actor: Actor) -> Case:
+    """Put a new report in a case (an open one about the same URLs, or a new one) and triage it."""
+    url_hashes = list(report.urls.values_list("normalized_hash", flat=True))
+    case = find_open_case_for_urls(organisation_id=report.organisation_id, url_hashes=url_hashes)
+    if case is None:
+        case = Case.objects.create(organisation_id=report.organisation_id, reference=_new_reference())
+        record_event(actor=actor, event_type=EventType.CASE_CREATED, object_type="case", object_id=case.pk,
+                     case_id=case.pk, data={"reference": case.reference, "report": report.receipt_code})
+    else:
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        record_event(actor=actor, event_type=EventType.CASE_REPORT_JOINED, object_type="case", object_id=case.pk,
+                     case_id=case.pk, data={"report": report.receipt_code, "reason": "same URL as an open case"})
+    report.case = case
+    report.save(update_fields=["case"])
+    triage_report(case=case, report=report, actor=actor)
+    return case
+
+
+def triage_report(*, case: Case, report: Report, actor: Actor) -> list[TriageOutcome]:
+    """Apply every active triage rule to the report and record which fired and why."""
+    rules = list(TriageRule.objects.filter(is_active=True).prefetch_related("suggest_referrals"))
+    fired = evaluate(rules, report_facts(report))
+    outcomes = []
+    steps = list(case.required_steps)
+    for item in fired:
+        outcome = TriageOutcome.objects.create(case=case, report=report, rule_name=item.rule.name,
+                                               reason=item.reason, priority=item.rule.priority,
+                                               required_steps=list(item.rule.required_steps))
+        outcome.suggested_referrals.set(item.rule.suggest_referrals.all())
+        outcomes.append(outcome)
+        steps.extend(s for s in item.rule.required_steps if s not in steps)
+    case.required_steps = steps
+    case.priority = _priority_from_outcomes(case)
+    case.save(update_fields=["required_steps", "priority", "updated_at"])
+    record_event(actor=actor, event_type=EventType.CASE_TRIAGED, object_type="case", object_id=case.pk,
+                 case_id=case.pk, data={"report": report.receipt_code, "rules": [f.rule.name for f in fired],
+                                        "priority": case.priority})
+    return outcomes
+
+
+def _priority_from_outcomes(case: Case) -> int:
+    best = case.triage_outcomes.filter(priority__isnull=False).aggregate(best=Min("priority"))["best"]
+    return Priority.P3 if best is None else min(best, Priority.P3)
+
+
+@transaction.atomic
+def assign_owner(*, case: Case, owner: AbstractBaseUser, actor: AbstractBaseUser) -> Case:
+    """Make ``owner`` the case owner ("regiehouder"); they must work for the case's organisation."""
+    _require(actor, case, Permission.ASSIGN)
+    if not user_has_permission(user=owner, organisation_id=case.organisation_id, permission=Permission.WORK_CASES):
+        raise ValidationError({"owner": _("The case owner must work on cases in this organisation.")})
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    previous = case.owner.get_username() if case.owner else None
+    case.owner = owner
+    case.save(update_fields=["owner", "updated_at"])
+    record_event(actor=Actor.staff(actor), event_type=EventType.CASE_OWNER_ASSIGNED, object_type="case",
+                 object_id=case.pk, case_id=case.pk, data={"from": previous, "to": owner.get_username()})
+    return case
+
+
+def _transition(case: Case, new_status: str, *, reason: str, actor: Actor) -> None:
+    if new_status not in ALLOWED_TRANSITIONS.get(case.status, frozenset()):
+        raise ValidationError({"status": _("A case cannot go from %(old)s to %(new)s.") % {
+            "old": CaseStatus(case.status).label, "new": CaseStatus(new_status).label}})
+    old = case.status
+    case.status = new_status
+    case.save(update_fields=["status", "updated_at"])
+    record_event(actor=actor, event_type=EventType.CASE_STATUS_CHANGED, object_type="case", object_id=case.pk,
+                 case_id=case.pk, data={"from": old, "to": new_status, "reason": reason})
+
+
+@transaction.atomic
+def change_status(*, case: Case, status: str, reason: str, actor: AbstractBaseUser) -> Case:
+    """Move the case along the allowed transitions; a reason is always required."""
+    _require(actor, case, Permission.WORK_CASES)
+    reason = _clean_text(reason, field="reason")
+    if status not in CaseStatus.values:
+        raise ValidationError({"status": _("Unknown status.")})
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    _transition(case, status, reason=reason, actor=Actor.staff(actor))
+    return case
+
+
+@transaction.atomic
+def add_note(*, case: Case, text: str, actor: AbstractBaseUser) -> InternalNote:
+    _require(actor, case, Permission.WORK_CASES)
+    note = InternalNote.objects.create(case=case, author=actor, text=_clean_text(text, field="text"))
+    record_event(actor=Actor.staff(actor), event_type=EventType.CASE_NOTE_ADDED, object_type="note",
+                 object_id=note.pk, case_id=case.pk)
+    return note
+
+
+@transaction.atomic
+def send_message(*, case: Case, report: Report, text: str, actor: AbstractBaseUser) -> Message:
+    """Write to one reporter; she is told by e-mail that a message waits, never what it says."""
+    _require(actor, case, Permission.WORK_CASES)
+    if report.case_id != case.pk:
+        raise ValidationError({"report": _("This report is not part of this case.")})
+    if report.is_withdrawn:
+        raise ValidationError({"report": _("This report was withdrawn; the reporter can no longer be reached.")})
+    message = Message.objects.create(case=case, report=report, author=actor, text=_clean_text(text, field="text"))
+    record_event(actor=Actor.staff(actor), event_type=EventType.CASE_MESSAGE_SENT, object_type="message",
+                 object_id=message.pk, case_id=case.pk, data={"report": report.receipt_code})
+    if report.contact_preference == "email" and report.contact_email:
+        transaction.on_commit(lambda: tasks.notify_reporter_of_message.enqueue(report_id=report.pk))
+    return message
+
+
+@transaction.atomic
+def refer_case(*, case: Case, report: Report, organisation: ReferralOrganisation, summary: str,
+               actor: AbstractBaseUser) -> Referral:
+    """Hand the case over to an organisation the reporter consented to share with."""
+    _require(actor, case, Permission.REFER)
+    if report.case_id != case.pk:
+        raise ValidationError({"report": _("This report is not part of this case.")})
+    if report.is_withdrawn or report.consent_share_with_id != organisation.pk:
+        raise ValidationError({"organisation": _(
+            "The reporter did not consent to sharing her report with this organisation.")})
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    referral = Referral.objects.create(case=case, report=report, organisation=organisation,
+                                       summary=_clean_text(summary, field="summary"), created_by=actor)
+    record_event(actor=Actor.staff(actor), event_type=EventType.CASE_REFERRED, object_type="referral",
+                 object_id=referral.pk, case_id=case.pk,
+                 data={"organisation": organisation.slug, "report": report.receipt_code})
+    if case.status != CaseStatus.REFERRED:
+        _transition(case, CaseStatus.REFERRED, reason=f"referred to {organisation.slug}", actor=Actor.staff(actor))
+    if organisation.handover_email:
+        transaction.on_commit(lambda: tasks.send_handover.enqueue(referral_id=referral.pk))
+    return referral
+
+
+@transaction.atomic
+def merge_cases(*, source: Case, target: Case, actor: AbstractBaseUser) -> Case:
+    """Fold ``source`` into ``target``: its reports, notes, messages and triage move over."""
+    _require(actor, source, Permission.MERGE_SPLIT)
+    _require(actor, target, Permission.MERGE_SPLIT)
+    if source.pk == target.pk:
+        raise ValidationError({"target": _("A case cannot be merged into itself.")})
+    if source.organisation_id != target.organisation_id:
+        raise ValidationError({"target": _("Only cases of the same organisation can be merged.")})
+    source, target = (Case.objects.select_for_update().get(pk=source.pk),
+                      Case.objects.select_for_update().get(pk=target.pk))
+    if source.merged_into_id or target.merged_into_id:
+        raise ValidationError({"target": _("This case was already merged.")})
+    for related in (source.reports, source.notes, source.messages, source.triage_outcomes, source.referrals):
+        related.all().update(case=target)
+    target.required_steps = target.required_steps + [s for s in source.required_steps if s not in target.required_steps]
+    target.priority = _priority_from_outcomes(target)
+    target.save(update_fields=["required_steps", "priority", "updated_at"])
+    source.merged_into = target
+    source.status = CaseStatus.CLOSED
+    source.save(update_fields=["merged_into", "status", "updated_at"])
+    for case_id in (source.pk, target.pk):
+        record_event(actor=Actor.staff(actor), event_type=EventType.CASE_MERGED, object_type="case",
+                     object_id=case_id, case_id=case_id, data={"source": source.reference, "target": target.reference})
+    return target
+
+
+@transaction.atomic
+def split_report(*, case: Case, report: Report, actor: AbstractBaseUser) -> Case:
+    """Move one report, with its messages and triage, out into a case of its own."""
+    _require(actor, case, Permission.MERGE_SPLIT)
+    if report.case_id != case.pk:
+        raise ValidationError({"report": _("This report is not part of this case.")})
+    if case.reports.count() < 2:
+        raise ValidationError({"report": _("A case with one report cannot be split.")})
+    new_case = Case.objects.create(organisation_id=case.organisation_id, reference=_new_reference(),
+                                   status=CaseStatus.TRIAGED if case.status != CaseStatus.NEW else CaseStatus.NEW)
+    report.case = new_case
+    report.save(update_fields=["case"])
+    case.messages.filter(report=report).update(case=new_case)
+    moved = case.triage_outcomes.filter(report=report)
+    steps = [s for outcome in moved for s in outcome.required_steps]
+    moved.update(case=new_case)
+    new_case.required_steps = list(dict.fromkeys(steps))
+    new_case.priority = _priority_from_outcomes(new_case)
+    new_case.save(update_fields=["required_steps", "priority"])
+    case.priority = _priority_from_outcomes(case)
+    case.save(update_fields=["priority", "updated_at"])
+    for case_id in (case.pk, new_case.pk):
+        record_event(actor=Actor.staff(actor), event_type=EventType.CASE_SPLIT, object_type="case", object_id=case_id,
+                     case_id=case_id, data={"report": report.receipt_code, "from": case.reference,
+                                            "to": new_case.reference})
+    return new_case
+
+
+def close_if_no_active_reports(*, case: Case, actor: Actor, reason: str) -> None:
+    """Close a case whose every report was withdrawn: nobody is left to help."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.status in OPEN_STATUSES and not case.reports.filter(withdrawn_at__isnull=True).exists():
+        _transition(case, CaseStatus.CLOSED, reason=reason, actor=actor)

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "cases"
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("<int:case_id>/", views.case_detail, name="detail"),
+    path("<int:case_id>/assign/", views.assign, name="assign"),
+    path("<int:case_id>/status/", views.change_status, name="status"),
+    path("<int:case_id>/note/", views.add_note, name="note"),
+    path("<int:case_id>/message/", views.send_message, name="message"),
+    path("<int:case_id>/refer/", views.refer, name="refer"),
+    path("<int:case_id>/merge/", views.merge, name="merge"),
+    path("<int:case_id>/split/", views.split, name="split"),
+]

@@ -1,0 +1,173 @@
+"""Staff pages: the queue and the case page. Views parse input and call services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from vangnet.accounts.choices import ROLE_PERMISSIONS, Permission
+from vangnet.accounts.models import Membership
+from vangnet.directory.models import ReferralOrganisation
+from vangnet.taxonomy.selectors import active_forms
+
+from . import selectors, services
+from .forms import (AssignOwnerForm, MergeForm, MessageForm, NoteForm, QueueFilterForm, ReferralForm, SplitForm,
+                    StatusForm)
+from .models import Case
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    form = QueueFilterForm(request.GET or {"status": "open"})
+    form.fields["form"].choices = [("", _("Any"))] + [(f.slug, f.name) for f in active_forms()]
+    filters = selectors.QueueFilters()
+    if form.is_valid():
+        filters = selectors.QueueFilters(**{k: v for k, v in form.cleaned_data.items() if v is not None})
+    cases = list(selectors.case_queue(user=request.user, filters=filters)[:500])
+    now = timezone.now()
+    for case in cases:
+        case.waiting = now - case.created_at
+    return render(request, "cases/queue.html", {"cases": cases, "filter_form": form})
+
+
+def _permissions(user: Any, case: Case) -> set[str]:
+    roles = Membership.objects.filter(user=user, organisation_id=case.organisation_id).values_list("role", flat=True)
+    return set().union(*(ROLE_PERMISSIONS.get(role, frozenset()) for role in roles))
+
+
+def _case_forms(case: Case, data: Any = None, active: str = "") -> dict[str, Any]:
+    reports = list(case.reports.all())
+    live = [(str(r.pk), r.receipt_code) for r in reports if not r.is_withdrawn]
+    forms: dict[str, Any] = {
+        "assign": AssignOwnerForm(data if active == "assign" else None),
+        "status": StatusForm(data if active == "status" else None),
+        "note": NoteForm(data if active == "note" else None),
+        "message": MessageForm(data if active == "message" else None),
+        "refer": ReferralForm(data if active == "refer" else None),
+        "merge": MergeForm(data if active == "merge" else None),
+        "split": SplitForm(data if active == "split" else None),
+    }
+    forms["assign"].fields["owner"].choices = [(str(m.user_id), m.user.get_username())
+                                               for m in selectors.possible_owners(case=case)]
+    forms["message"].fields["report"].choices = live
+    forms["refer"].fields["report"].choices = [
+        (str(r.pk), f"{r.receipt_code} → {r.consent_share_with.name}") for r in reports
+        if not r.is_withdrawn and r.consent_share_with_id]
+    forms["split"].fields["report"].choices = [(str(r.pk), r.receipt_code) for r in reports]
+    return forms
+
+
+@login_required
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = selectors.get_case_for_user(user=request.user, case_id=case_id)
+    return _render_case(request, case, _case_forms(case))
+
+
+def _render_case(request: HttpRequest, case: Case, forms: dict[str, Any], status: int = 200) -> HttpResponse:
+    reports = (case.reports.prefetch_related("forms", "urls", "additions", "messages")
+               .select_related("consent_share_with"))
+    return render(request, "cases/case_detail.html", {
+        "case": case, "reports": reports, "forms": forms,
+        "outcomes": case.triage_outcomes.prefetch_related("suggested_referrals").select_related("report"),
+        "notes": case.notes.select_related("author"), "referrals": case.referrals.select_related("organisation"),
+        "timeline": selectors.case_timeline(case=case), "perms": _permissions(request.user, case),
+        "Permission": Permission,
+    }, status=status)
+
+
+def _case_action(name: str, run: Callable[[HttpRequest, Case, dict[str, Any]], str]) -> Callable[..., HttpResponse]:
+    """Wrap a case action: scope the case, validate the form, call the service, show errors kindly."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, case_id: int) -> HttpResponse:
+        case = selectors.get_case_for_user(user=request.user, case_id=case_id)
+        forms = _case_forms(case, request.POST, active=name)
+        form = forms[name]
+        if form.is_valid():
+            try:
+                message = run(request, case, form.cleaned_data)
+            except PermissionDenied:
+                raise
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, message)
+                target = case.merged_into_id if name == "merge" else case.pk
+                case.refresh_from_db()
+                return redirect("cases:detail", case_id=case.merged_into_id or target)
+        return _render_case(request, case, forms, status=400)
+
+    view.__name__ = f"case_{name}"
+    return view
+
+
+def _report(case: Case, report_id: str) -> Any:
+    report = case.reports.filter(pk=report_id).first()
+    if report is None:
+        raise ValidationError({"report": _("This report is not part of this case.")})
+    return report
+
+
+def _assign(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
+    owner = get_user_model().objects.get(pk=data["owner"])
+    services.assign_owner(case=case, owner=owner, actor=request.user)
+    return _("Case owner set to %(name)s.") % {"name": owner.get_username()}
+
+
+def _status(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
+    services.change_status(case=case, status=data["status"], reason=data["reason"], actor=request.user)
+    return _("Status changed.")
+
+
+def _note(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
+    services.add_note(case=case, text=data["text"], actor=request.user)
+    return _("Note added.")
+
+
+def _message(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
+    services.send_message(case=case, report=_report(case, data["report"]), text=data["text"], actor=request.user)
+    return _("Message sent. The reporter sees it on her follow-up page.")
+
+
+def _refer(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
+    report = _report(case, data["report"])
+    organisation = ReferralOrganisation.objects.filter(pk=report.consent_share_with_id).first()
+    if organisation is None:
+        raise ValidationError({"report": _("The reporter did not consent to sharing her report.")})
+    services.refer_case(case=case, report=report, organisation=organisation, summary=data["summary"],
+                        actor=request.user)
+    return _("Referred to %(org)s.") % {"org": organisation.name}
+
+
+def _merge(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
+    target = selectors.visible_cases(user=request.user).filter(reference__iexact=data["target"].strip()).first()
+    if target is None:
+        raise ValidationError({"target": _("No case with this reference.")})
+    services.merge_cases(source=case, target=target, actor=request.user)
+    return _("Case merged into %(ref)s.") % {"ref": target.reference}
+
+
+def _split(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
+    new_case = services.split_report(case=case, report=_report(case, data["report"]), actor=request.user)
+    return _("Report moved to the new case %(ref)s.") % {"ref": new_case.reference}
+
+
+assign = _case_action("assign", _assign)
+change_status = _case_action("status", _status)
+add_note = _case_action("note", _note)
+send_message = _case_action("message", _message)
+refer = _case_action("refer", _refer)
+merge = _case_action("merge", _merge)
+split = _case_action("split", _split)

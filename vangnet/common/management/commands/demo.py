@@ -1,0 +1,88 @@
+"""``vangnet demo``: demo organisations, staff logins, a partner API token and sample reports."""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from vangnet.accounts.choices import Role
+from vangnet.accounts.models import ApiToken, Membership, Organisation
+from vangnet.accounts.services import create_api_token, hash_token
+from vangnet.audit.services import Actor
+from vangnet.intake.choices import Channel
+from vangnet.intake.forms import ReportForm
+from vangnet.intake.models import Report
+from vangnet.intake.services import submit_report
+
+DEMO_PASSWORD = "vangnet-demo-2026"
+STAFF = [
+    ("supervisor", "vangnet-helpline", Role.SUPERVISOR),
+    ("caseowner", "vangnet-helpline", Role.CASE_OWNER),
+    ("handler", "vangnet-helpline", Role.HANDLER),
+    ("partnerstaff", "partner-org", Role.SUPERVISOR),
+]
+SAMPLE_REPORTS = [
+    {"immediate_danger": "no", "reporter_role": "victim", "forms": ["non-consensual-intimate-images"],
+     "description": "Mijn ex heeft een naaktfoto van mij in een groepsapp en op een website gezet.",
+     "urls": "https://example-porn.invalid/v/12345", "platform": "WhatsApp", "age_band": "18_plus",
+     "relationship": "ex_partner", "perpetrator_count": "one", "duration": "weeks", "contact_preference": "none",
+     "consent_processing": True, "share_with": "helpwanted"},
+    {"immediate_danger": "yes", "reporter_role": "victim", "forms": ["threats", "doxing"],
+     "description": "Someone posted my home address and says he will come tonight.",
+     "urls": "https://social.invalid/post/987", "age_band": "18_plus", "relationship": "ex_partner",
+     "contact_preference": "none", "consent_processing": True, "share_with": "veilig-thuis"},
+    {"immediate_danger": "no", "reporter_role": "parent", "forms": ["sextortion"],
+     "description": "Mijn dochter wordt afgeperst met foto's.", "age_band": "12_15", "relationship": "stranger",
+     "contact_preference": "none", "consent_processing": True, "share_with": ""},
+    {"immediate_danger": "no", "reporter_role": "bystander", "forms": ["misogynist-hate-speech"],
+     "urls": "https://social.invalid/thread/55", "age_band": "unknown", "contact_preference": "none",
+     "consent_processing": True},
+]
+
+
+class Command(BaseCommand):
+    help = "Load demo staff, a partner API token and sample reports (safe to run again)."
+
+    @transaction.atomic
+    def handle(self, *args: object, **options: object) -> None:
+        helpline, _ = Organisation.objects.get_or_create(slug=settings.VANGNET_INTAKE_ORGANISATION,
+                                                         defaults={"name": "Vangnet meldpunt"})
+        partner, _ = Organisation.objects.get_or_create(slug="partner-org", defaults={"name": "Demo partner"})
+        orgs = {helpline.slug: helpline, "vangnet-helpline": helpline, partner.slug: partner}
+        User = get_user_model()
+        for username, org_slug, role in STAFF:
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user = User.objects.create_user(username=username, password=DEMO_PASSWORD,
+                                                is_staff=(role == Role.SUPERVISOR and org_slug == "vangnet-helpline"))
+            Membership.objects.get_or_create(user=user, organisation=orgs[org_slug], defaults={"role": role})
+        if not User.objects.filter(username="admin").exists():
+            User.objects.create_superuser(username="admin", password=DEMO_PASSWORD, email="")
+
+        wanted = os.environ.get("VANGNET_DEMO_API_TOKEN", "")
+        token_note = "(existing token kept)"
+        if wanted:
+            if not ApiToken.objects.filter(token_hash=hash_token(wanted)).exists():
+                ApiToken.objects.filter(organisation=partner, name="demo").update(name="demo (replaced)")
+                create_api_token(organisation=partner, name="demo", actor=Actor.system(), token=wanted)
+            token_note = wanted
+        elif not ApiToken.objects.filter(organisation=partner, name="demo").exists():
+            _token, token_note = create_api_token(organisation=partner, name="demo", actor=Actor.system())
+
+        if not Report.objects.exists():
+            for sample in SAMPLE_REPORTS:
+                form = ReportForm(data=sample)
+                if not form.is_valid():
+                    raise RuntimeError(f"demo report invalid: {form.errors.as_json()}")
+                submit_report(data=form.cleaned_data, organisation=helpline, channel=Channel.WEB,
+                              actor=Actor.reporter())
+
+        self.stdout.write("Demo logins (password for all: %s)" % DEMO_PASSWORD)
+        for username, org_slug, role in STAFF:
+            self.stdout.write(f"  {username:<13} {role:<11} at {org_slug}")
+        self.stdout.write(f"  {'admin':<13} superuser   (admin site /admin/)")
+        self.stdout.write(f"Partner API token for {partner.slug}: {token_note}")

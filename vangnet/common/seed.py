@@ -1,0 +1,27 @@
+"""Loading the shipped seed data (JSON beside each app) in data migrations.
+
+Seed rows are created only when their natural key is missing, so an administrator's
+later edits are never overwritten by a re-run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def load_json(app_dir: Path, name: str) -> list[dict[str, Any]]:
+    return json.loads((app_dir / "seed" / name).read_text(encoding="utf-8"))
+
+
+def seed_rows(model: Any, rows: list[dict[str, Any]], *, key: str,
+              m2m: dict[str, tuple[Any, str]] | None = None) -> None:
+    """Create missing rows; ``m2m`` maps a field to (related model, its key field)."""
+    m2m = m2m or {}
+    for row in rows:
+        values = {k: v for k, v in row.items() if k not in m2m}
+        obj, created = model.objects.get_or_create(**{key: values.pop(key)}, defaults=values)
+        if created:
+            for field, (related_model, related_key) in m2m.items():
+                getattr(obj, field).set(related_model.objects.filter(**{f"{related_key}__in": row.get(field, [])}))

@@ -1,0 +1,12 @@
+"""Production settings: HTTPS only; everything else still comes from the environment."""
+
+from .base import *  # noqa: F403
+from .env import env_bool, env_int
+
+SECURE_SSL_REDIRECT = env_bool("VANGNET_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env_int("VANGNET_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,0 +1,57 @@
+"""Fixed answers of the report flow. Labels are what the reporter reads."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ReporterRole(models.TextChoices):
+    VICTIM = "victim", _("It happened to me")
+    BYSTANDER = "bystander", _("I saw it happen to someone else")
+    PARENT = "parent", _("I am a parent or guardian")
+    PROFESSIONAL = "professional", _("I report as a professional")
+
+
+class AgeBand(models.TextChoices):
+    UNDER_12 = "under_12", _("Younger than 12")
+    AGE_12_15 = "12_15", _("12 to 15")
+    AGE_16_17 = "16_17", _("16 or 17")
+    ADULT = "18_plus", _("18 or older")
+    UNKNOWN = "unknown", _("I don't know")
+
+
+MINOR_AGE_BANDS = frozenset({AgeBand.UNDER_12, AgeBand.AGE_12_15, AgeBand.AGE_16_17})
+
+
+class Relationship(models.TextChoices):
+    PARTNER = "partner", _("Partner")
+    EX_PARTNER = "ex_partner", _("Ex-partner")
+    FAMILY = "family", _("Family member")
+    ACQUAINTANCE = "acquaintance", _("Someone I know")
+    STRANGER = "stranger", _("A stranger")
+    UNKNOWN = "unknown", _("I don't know")
+
+
+class PerpetratorCount(models.TextChoices):
+    ONE = "one", _("One person")
+    SEVERAL = "several", _("More than one person")
+    UNKNOWN = "unknown", _("I don't know")
+
+
+class Duration(models.TextChoices):
+    ONCE = "once", _("It happened once")
+    DAYS = "days", _("For some days")
+    WEEKS = "weeks", _("For some weeks")
+    MONTHS = "months", _("For some months")
+    YEAR_PLUS = "year_plus", _("For more than a year")
+    UNKNOWN = "unknown", _("I don't know")
+
+
+class ContactPreference(models.TextChoices):
+    NONE = "none", _("No contact; I will use my receipt code")
+    EMAIL = "email", _("By e-mail")
+    PHONE = "phone", _("By phone")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Website")
+    API = "api", _("Partner organisation")

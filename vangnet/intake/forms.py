@@ -1,0 +1,183 @@
+"""The report's validation: one set of rules for the web flow and the partner API.
+
+``ReportForm`` holds every field and cross-field rule. The web flow's steps are slices of
+it (``STEP_FORMS``), and the finished flow is validated once more as a whole by
+``ReportForm``, so the two entry points cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from vangnet.directory.selectors import shareable_organisations
+from vangnet.taxonomy.selectors import active_forms
+
+from .choices import AgeBand, ContactPreference, Duration, PerpetratorCount, Relationship, ReporterRole
+from .normalization import CheckedUrl, UrlError, check_url
+
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+PHONE_RE = re.compile(r"^\+?[0-9 ()-]{8,20}$")
+
+
+def _optional(choices: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    return [("", _("I'd rather not say"))] + list(choices)
+
+
+class UrlListField(forms.Field):
+    """URLs as a list (API) or one per line (web form), checked and normalised."""
+
+    widget = forms.Textarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"})
+
+    def to_python(self, value: Any) -> list[str]:
+        if value in (None, ""):
+            return []
+        if isinstance(value, str):
+            return [line.strip() for line in value.splitlines() if line.strip()]
+        if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            return [v.strip() for v in value if v.strip()]
+        raise ValidationError(_("Give the addresses as a list of texts."), code="invalid")
+
+    def validate(self, value: list[str]) -> None:
+        super().validate(value)
+        if len(value) > settings.VANGNET_MAX_URLS:
+            raise ValidationError(_("Give at most %(max)d addresses.") % {"max": settings.VANGNET_MAX_URLS},
+                                  code="too_many")
+
+    def clean(self, value: Any) -> list[CheckedUrl]:  # type: ignore[override]
+        raw = super().clean(value)
+        checked, errors = [], []
+        for number, item in enumerate(raw, start=1):
+            try:
+                checked.append(check_url(item, max_length=settings.VANGNET_MAX_URL_CHARS))
+            except UrlError as exc:
+                errors.append(ValidationError(_("Address %(n)d: %(error)s") % {"n": number, "error": exc},
+                                              code="invalid_url"))
+        if errors:
+            raise ValidationError(errors)
+        unique = {c.normalized: c for c in checked}
+        return list(unique.values())
+
+
+def _fields() -> dict[str, forms.Field]:
+    return {
+        "immediate_danger": forms.ChoiceField(
+            label=_("Is anyone in immediate danger right now?"), choices=YES_NO, widget=forms.RadioSelect),
+        "reporter_role": forms.ChoiceField(
+            label=_("Who is reporting?"), choices=ReporterRole.choices, widget=forms.RadioSelect),
+        "forms": forms.MultipleChoiceField(
+            label=_("What happened? Choose everything that fits."), widget=forms.CheckboxSelectMultiple,
+            error_messages={"required": _("Choose at least one; choose 'Something else' if nothing fits.")}),
+        "description": forms.CharField(
+            label=_("Tell us what happened, in your own words (optional)"), required=False,
+            max_length=settings.VANGNET_MAX_DESCRIPTION_CHARS,
+            widget=forms.Textarea(attrs={"rows": 6}),
+            help_text=_("Write only what you want to share. Do not upload or paste images.")),
+        "urls": UrlListField(
+            label=_("Web addresses (URLs) where it can be seen (optional)"), required=False,
+            help_text=_("One address per line, at most %(max)d.") % {"max": settings.VANGNET_MAX_URLS}),
+        "platform": forms.CharField(
+            label=_("Platform, website or app (optional)"), required=False, max_length=200,
+            help_text=_("For example Instagram, Snapchat, WhatsApp or a website.")),
+        "age_band": forms.ChoiceField(
+            label=_("How old is the person it happened to?"), choices=AgeBand.choices, widget=forms.RadioSelect),
+        "relationship": forms.ChoiceField(
+            label=_("Who did it, compared to the person it happened to? (optional)"), required=False,
+            choices=_optional(Relationship.choices)),
+        "perpetrator_count": forms.ChoiceField(
+            label=_("How many people did it? (optional)"), required=False,
+            choices=_optional(PerpetratorCount.choices)),
+        "duration": forms.ChoiceField(
+            label=_("How long has it been going on? (optional)"), required=False,
+            choices=_optional(Duration.choices)),
+        "contact_preference": forms.ChoiceField(
+            label=_("May we contact you?"), choices=ContactPreference.choices, widget=forms.RadioSelect,
+            initial=ContactPreference.NONE),
+        "contact_email": forms.EmailField(
+            label=_("E-mail address (only if you chose e-mail)"), required=False, max_length=254,
+            widget=forms.EmailInput(attrs={"autocomplete": "email"})),
+        "contact_phone": forms.CharField(
+            label=_("Phone number (only if you chose phone)"), required=False, max_length=32,
+            widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"})),
+        "consent_processing": forms.BooleanField(
+            label=_("I agree that vangnet stores and uses this report to help me."),
+            error_messages={"required": _("We can only take your report if you agree to this.")}),
+        "share_with": forms.ChoiceField(
+            label=_("May we pass your report on to one of these organisations if that helps you? (optional)"),
+            required=False),
+    }
+
+
+class _ReportFields(forms.Form):
+    """Base with dynamic choices: the forms of violence and organisations are data."""
+
+    field_names: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        all_fields = _fields()
+        for name in self.field_names:
+            self.fields[name] = all_fields[name]
+        if "forms" in self.fields:
+            self.fields["forms"].choices = [(f.slug, f.name) for f in active_forms()]
+        if "share_with" in self.fields:
+            self.fields["share_with"].choices = [("", _("No, do not share my report"))] + [
+                (o.slug, o.name) for o in shareable_organisations()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if "contact_preference" in self.fields:
+            preference = data.get("contact_preference")
+            if preference == ContactPreference.EMAIL and not data.get("contact_email"):
+                self.add_error("contact_email", _("Fill in your e-mail address, or choose another option."))
+            if preference == ContactPreference.PHONE:
+                phone = (data.get("contact_phone") or "").strip()
+                if not phone:
+                    self.add_error("contact_phone", _("Fill in your phone number, or choose another option."))
+                elif not PHONE_RE.match(phone):
+                    self.add_error("contact_phone", _("This does not look like a phone number."))
+            # Keep only the contact detail she chose to give.
+            if preference != ContactPreference.EMAIL:
+                data["contact_email"] = ""
+            if preference != ContactPreference.PHONE:
+                data["contact_phone"] = ""
+        return data
+
+
+def _step(name: str, *names: str) -> type[_ReportFields]:
+    return type(name, (_ReportFields,), {"field_names": names})
+
+
+STEP_FORMS: list[tuple[str, type[_ReportFields]]] = [
+    ("danger", _step("DangerStep", "immediate_danger")),
+    ("who", _step("WhoStep", "reporter_role")),
+    ("what", _step("WhatStep", "forms", "description")),
+    ("where", _step("WhereStep", "urls", "platform")),
+    ("age", _step("AgeStep", "age_band")),
+    ("perpetrator", _step("PerpetratorStep", "relationship", "perpetrator_count", "duration")),
+    ("contact", _step("ContactStep", "contact_preference", "contact_email", "contact_phone")),
+    ("consent", _step("ConsentStep", "consent_processing", "share_with")),
+]
+
+ReportForm = _step("ReportForm", *[name for _n, form in STEP_FORMS for name in form.field_names])
+
+
+class FollowupLoginForm(forms.Form):
+    receipt_code = forms.CharField(label=_("Receipt code"), max_length=40,
+                                   widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}))
+    secret = forms.CharField(label=_("Secret"), max_length=60,
+                             widget=forms.PasswordInput(attrs={"autocomplete": "off"}))
+
+
+class AddInformationForm(forms.Form):
+    text = forms.CharField(label=_("What would you like to add?"), max_length=settings.VANGNET_MAX_DESCRIPTION_CHARS,
+                           widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class WithdrawForm(forms.Form):
+    confirm = forms.BooleanField(label=_("Yes, withdraw my report and erase my personal data."))

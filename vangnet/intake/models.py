@@ -1,0 +1,124 @@
+"""A report ("melding") as the reporter made it, and what she added later."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from vangnet.common.i18n import BilingualMixin
+from vangnet.common.text import render_plain
+
+from .choices import (AgeBand, Channel, ContactPreference, Duration, PerpetratorCount, Relationship,
+                      ReporterRole)
+
+
+class Report(models.Model):
+    """One reporter's account of online violence; it always belongs to a case.
+
+    The reporter reaches it again only with its receipt code and secret. Only a hash of
+    the secret is stored. Withdrawing erases the personal fields and keeps the category
+    answers that statistics and the event log need.
+    """
+
+    receipt_code = models.CharField(_("receipt code"), max_length=16, unique=True)
+    secret_hash = models.CharField(_("secret hash"), max_length=64)
+    organisation = models.ForeignKey("accounts.Organisation", verbose_name=_("receiving organisation"),
+                                     on_delete=models.PROTECT, related_name="reports")
+    case = models.ForeignKey("cases.Case", verbose_name=_("case"), on_delete=models.PROTECT,
+                             related_name="reports", null=True, blank=True)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, default=Channel.WEB)
+    language = models.CharField(_("language"), max_length=5, default="nl")
+    reporter_role = models.CharField(_("who is reporting"), max_length=20, choices=ReporterRole.choices)
+    forms = models.ManyToManyField("taxonomy.FormOfViolence", verbose_name=_("forms of violence"),
+                                   related_name="reports")
+    description = models.TextField(_("what happened"), blank=True)
+    platform = models.CharField(_("platform or app"), max_length=200, blank=True)
+    immediate_danger = models.BooleanField(_("someone is in immediate danger"), default=False)
+    age_band = models.CharField(_("age of the person affected"), max_length=10, choices=AgeBand.choices)
+    relationship = models.CharField(_("relationship to the perpetrator"), max_length=20,
+                                    choices=Relationship.choices, blank=True)
+    perpetrator_count = models.CharField(_("number of perpetrators"), max_length=10,
+                                         choices=PerpetratorCount.choices, blank=True)
+    duration = models.CharField(_("how long it has gone on"), max_length=10, choices=Duration.choices, blank=True)
+    contact_preference = models.CharField(_("contact preference"), max_length=8, choices=ContactPreference.choices,
+                                          default=ContactPreference.NONE)
+    contact_email = models.EmailField(_("e-mail address"), blank=True)
+    contact_phone = models.CharField(_("phone number"), max_length=32, blank=True)
+    consent_processing = models.BooleanField(_("consent to processing"), default=False)
+    consent_share_with = models.ForeignKey("directory.ReferralOrganisation", verbose_name=_("may be shared with"),
+                                           null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True, db_index=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["submitted_at"]
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(consent_processing=True) | models.Q(withdrawn_at__isnull=False),
+                                   name="report_needs_consent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.receipt_code
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+
+class ReportedUrl(models.Model):
+    """A location of the reported content; ``normalized`` is what duplicate detection compares."""
+
+    report = models.ForeignKey(Report, verbose_name=_("report"), on_delete=models.CASCADE, related_name="urls")
+    url = models.CharField(_("URL"), max_length=2000)
+    normalized = models.CharField(_("normalised URL"), max_length=2000)
+    normalized_hash = models.CharField(_("normalised URL hash"), max_length=64, db_index=True)
+
+    class Meta:
+        verbose_name = _("reported URL")
+        verbose_name_plural = _("reported URLs")
+
+    def __str__(self) -> str:
+        return self.normalized
+
+
+class ReportAddition(models.Model):
+    """Information the reporter added later through her follow-up page."""
+
+    report = models.ForeignKey(Report, verbose_name=_("report"), on_delete=models.CASCADE, related_name="additions")
+    text = models.TextField(_("text"))
+    added_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at"]
+        verbose_name = _("addition")
+        verbose_name_plural = _("additions")
+
+
+class InfoPage(BilingualMixin, models.Model):
+    """A public information page (e.g. digital safety, "digitale scheiding"), edited as data."""
+
+    slug = models.SlugField(_("slug"), unique=True)
+    title_nl = models.CharField(_("title (Dutch)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    body_nl = models.TextField(_("text (Dutch)"), help_text=_("Paragraphs separated by a blank line; lines starting with '- ' form a list."))
+    body_en = models.TextField(_("text (English)"), blank=True)
+    is_published = models.BooleanField(_("published"), default=True)
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=100)
+
+    class Meta:
+        ordering = ["sort_order", "slug"]
+        verbose_name = _("information page")
+        verbose_name_plural = _("information pages")
+
+    def __str__(self) -> str:
+        return self.title_nl
+
+    @property
+    def title_text(self) -> str:
+        return self.tr("title")
+
+    @property
+    def body_html(self) -> str:
+        return render_plain(self.tr("body"))

@@ -1,0 +1,56 @@
+"""Reads for the reporter: her own report and what is addressed to her, nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import QuerySet
+
+from vangnet.cases.models import Message
+
+from .models import InfoPage, Report
+from .services import normalize_code, secret_matches
+
+
+@dataclass(frozen=True)
+class FollowupAttempt:
+    report: Report | None
+    locked: bool
+
+
+def _failure_key(code: str) -> str:
+    return f"followup-failures:{code}"
+
+
+def authenticate_followup(*, receipt_code: str, secret: str) -> FollowupAttempt:
+    """Check code + secret; after too many failures the code is locked for a while, even to the right secret."""
+    code = normalize_code(receipt_code)
+    if not code:
+        return FollowupAttempt(report=None, locked=False)
+    failures = cache.get(_failure_key(code), 0)
+    if failures >= settings.VANGNET_FOLLOWUP_CODE_FAILURES:
+        return FollowupAttempt(report=None, locked=True)
+    report = Report.objects.filter(receipt_code=code).first()
+    if report is not None and secret_matches(report, secret):
+        cache.delete(_failure_key(code))
+        return FollowupAttempt(report=report, locked=False)
+    cache.set(_failure_key(code), failures + 1, timeout=settings.VANGNET_FOLLOWUP_LOCKOUT_SECONDS)
+    return FollowupAttempt(report=None, locked=failures + 1 >= settings.VANGNET_FOLLOWUP_CODE_FAILURES)
+
+
+def get_report_for_reporter(*, report_id: int | None) -> Report | None:
+    if report_id is None:
+        return None
+    return Report.objects.select_related("case").prefetch_related("forms", "urls", "additions").filter(
+        pk=report_id, withdrawn_at__isnull=True).first()
+
+
+def messages_for_reporter(*, report: Report) -> QuerySet[Message]:
+    """Only messages addressed to this report, whoever else reported the same content."""
+    return Message.objects.filter(report=report).order_by("created_at")
+
+
+def published_pages() -> QuerySet[InfoPage]:
+    return InfoPage.objects.filter(is_published=True)

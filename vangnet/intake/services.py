@@ -1,0 +1,155 @@
+"""Writes of the reporting facility: submitting, adding information, withdrawing."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.fernet import Fernet
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from vangnet.accounts.models import Organisation
+from vangnet.audit.choices import EventType
+from vangnet.audit.services import Actor, record_event
+from vangnet.cases import services as case_services
+from vangnet.directory.models import ReferralOrganisation
+from vangnet.taxonomy.models import FormOfViolence
+
+from . import tasks
+from .choices import Channel, ContactPreference
+from .models import Report, ReportAddition, ReportedUrl
+
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
+
+
+def _random_code(length: int) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+def new_receipt_code() -> str:
+    return f"VN-{_random_code(4)}-{_random_code(4)}"
+
+
+def new_secret() -> str:
+    return "-".join(_random_code(4) for _ in range(4)).lower()
+
+
+def normalize_code(text: str) -> str:
+    compact = "".join(ch for ch in text.upper() if ch.isalnum())
+    if compact.startswith("VN"):
+        compact = compact[2:]
+    return f"VN-{compact[:4]}-{compact[4:]}" if len(compact) == 8 else ""
+
+
+def hash_secret(secret: str) -> str:
+    """SHA-256 of the normalised secret: 80 random bits need no slow password hash."""
+    compact = "".join(ch for ch in secret.lower() if ch.isalnum())
+    return hashlib.sha256(compact.encode()).hexdigest()
+
+
+def secret_matches(report: Report, secret: str) -> bool:
+    return hmac.compare_digest(report.secret_hash, hash_secret(secret))
+
+
+def _fernet() -> Fernet:
+    key = hashlib.sha256(("vangnet-task-seal:" + settings.SECRET_KEY).encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def seal(text: str) -> str:
+    """Encrypt a value that must pass through the task queue's table (e.g. the receipt secret)."""
+    return _fernet().encrypt(text.encode()).decode()
+
+
+def unseal(token: str) -> str:
+    return _fernet().decrypt(token.encode(), ttl=24 * 3600).decode()
+
+
+@dataclass(frozen=True)
+class SubmittedReport:
+    report: Report
+    secret: str
+
+
+@transaction.atomic
+def submit_report(*, data: dict[str, Any], organisation: Organisation, channel: Channel, actor: Actor,
+                  language: str = "nl") -> SubmittedReport:
+    """Store a validated report (``ReportForm.cleaned_data``), file it in a case and triage it.
+
+    Everything happens in one transaction: when this returns, the report is committed or
+    nothing is. The receipt e-mail is queued only after the commit.
+    """
+    secret = new_secret()
+    share_with = (ReferralOrganisation.objects.filter(slug=data["share_with"], is_active=True).first()
+                  if data.get("share_with") else None)
+    report = Report.objects.create(
+        receipt_code=new_receipt_code(), secret_hash=hash_secret(secret), organisation=organisation,
+        channel=channel, language=language if language in {"nl", "en"} else "nl",
+        reporter_role=data["reporter_role"], description=data.get("description", ""),
+        platform=data.get("platform", ""), immediate_danger=data["immediate_danger"] == "yes",
+        age_band=data["age_band"], relationship=data.get("relationship", ""),
+        perpetrator_count=data.get("perpetrator_count", ""), duration=data.get("duration", ""),
+        contact_preference=data.get("contact_preference") or ContactPreference.NONE,
+        contact_email=data.get("contact_email", ""), contact_phone=data.get("contact_phone", ""),
+        consent_processing=bool(data["consent_processing"]), consent_share_with=share_with,
+    )
+    report.forms.set(FormOfViolence.objects.filter(slug__in=data["forms"]))
+    ReportedUrl.objects.bulk_create(
+        ReportedUrl(report=report, url=u.original, normalized=u.normalized, normalized_hash=u.digest)
+        for u in data.get("urls", []))
+    record_event(actor=actor, event_type=EventType.REPORT_SUBMITTED, object_type="report", object_id=report.pk,
+                 data={"receipt_code": report.receipt_code, "channel": channel,
+                       "urgent": report.immediate_danger})
+    case_services.file_report(report=report, actor=actor)
+    if report.contact_email:
+        sealed = seal(secret)
+        transaction.on_commit(lambda: tasks.send_receipt.enqueue(report_id=report.pk, sealed_secret=sealed))
+    return SubmittedReport(report=report, secret=secret)
+
+
+@transaction.atomic
+def add_information(*, report: Report, text: str) -> ReportAddition:
+    """The reporter adds to her own report; the case owner sees it on the case page."""
+    if report.is_withdrawn:
+        raise ValueError("A withdrawn report takes no additions.")
+    addition = ReportAddition.objects.create(report=report, text=text.strip())
+    record_event(actor=Actor.reporter(), event_type=EventType.REPORT_INFO_ADDED, object_type="report",
+                 object_id=report.pk, case_id=report.case_id, data={"receipt_code": report.receipt_code})
+    return addition
+
+
+WITHDRAW_ERASED = ("description", "platform", "contact_email", "contact_phone")
+
+
+@transaction.atomic
+def withdraw_report(*, report: Report) -> Report:
+    """Erase the reporter's personal data; keep the anonymous category answers and the event log.
+
+    What is kept (forms of violence, age band, relationship, number of perpetrators,
+    duration, dates) identifies nobody and is needed for the statistics the law asks for
+    and for accountability of what staff did.
+    """
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    if report.is_withdrawn:
+        return report
+    for field in WITHDRAW_ERASED:
+        setattr(report, field, "")
+    report.contact_preference = ContactPreference.NONE
+    report.consent_share_with = None
+    report.withdrawn_at = timezone.now()
+    report.save(update_fields=[*WITHDRAW_ERASED, "contact_preference", "consent_share_with", "withdrawn_at"])
+    report.urls.all().delete()
+    report.additions.all().delete()
+    report.messages.all().delete()
+    record_event(actor=Actor.reporter(), event_type=EventType.REPORT_WITHDRAWN, object_type="report",
+                 object_id=report.pk, case_id=report.case_id, data={"receipt_code": report.receipt_code})
+    if report.case_id:
+        case_services.close_if_no_active_reports(case=report.case, actor=Actor.system(),
+                                                 reason="every report in the case was withdrawn")
+    return report

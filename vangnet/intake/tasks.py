@@ -1,0 +1,27 @@
+"""Background work of the reporting facility."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.tasks import task
+from django.urls import reverse
+from django.utils import translation
+
+from vangnet.common.email import send_templated
+
+
+@task()
+def send_receipt(*, report_id: int, sealed_secret: str) -> bool:
+    """E-mail the receipt code and secret; the secret travels through the queue encrypted."""
+    from .models import Report
+    from .services import unseal
+
+    report = Report.objects.filter(pk=report_id, withdrawn_at__isnull=True).first()
+    if report is None or not report.contact_email:
+        return False
+    with translation.override(report.language):
+        followup_url = settings.VANGNET_SITE_URL + reverse("intake:followup_login")
+    send_templated(to=report.contact_email, template="intake/email/receipt", language=report.language,
+                   context={"receipt_code": report.receipt_code, "secret": unseal(sealed_secret),
+                            "followup_url": followup_url})
+    return True

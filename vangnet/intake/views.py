@@ -1,0 +1,183 @@
+"""Public pages: the report flow, the receipt, follow-up by receipt code, information pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+from django_ratelimit.core import is_ratelimited
+from django_ratelimit.decorators import ratelimit
+from formtools.wizard.views import SessionWizardView
+
+from vangnet.accounts.models import Organisation
+from vangnet.audit.services import Actor
+from vangnet.cases.choices import REPORTER_STATUS_TEXT
+from vangnet.directory.selectors import active_organisations, organisations_for_form
+from vangnet.taxonomy.models import FormOfViolence
+from vangnet.taxonomy.selectors import active_forms
+
+from . import selectors, services
+from .choices import Channel
+from .forms import STEP_FORMS, AddInformationForm, FollowupLoginForm, WithdrawForm
+
+SESSION_RECEIPT = "vangnet_receipt"
+SESSION_FOLLOWUP = "vangnet_followup_report"
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "intake/home.html", {
+        "forms_of_violence": active_forms(), "pages": selectors.published_pages(),
+    })
+
+
+STEP_TITLES = {
+    "danger": gettext_lazy("Safety first"),
+    "who": gettext_lazy("About you"),
+    "what": gettext_lazy("What happened"),
+    "where": gettext_lazy("Where it happened"),
+    "age": gettext_lazy("Age"),
+    "perpetrator": gettext_lazy("About who did it"),
+    "contact": gettext_lazy("Contact"),
+    "consent": gettext_lazy("Your consent"),
+}
+
+
+class ReportWizard(SessionWizardView):
+    """The report flow, one question group per page, working without JavaScript."""
+
+    form_list = STEP_FORMS
+    template_name = "intake/report_step.html"
+
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        is_last = self.steps.current == self.steps.last and "wizard_goto_step" not in self.request.POST
+        if is_last and is_ratelimited(self.request, group="report-submit", key="ip",
+                                      rate=settings.VANGNET_REPORT_RATE, method="POST", increment=True):
+            # Keep everything she filled in; tell her plainly and point to help that does not wait.
+            form = self.get_form(data=self.request.POST)
+            form.is_valid()
+            form.add_error(None, _("Many reports were sent from this connection just now. Your answers are kept: "
+                                   "please try again in a few minutes, or call one of the help lines below."))
+            return self.render(form)
+        return super().post(*args, **kwargs)
+
+    def get_context_data(self, form: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(form=form, **kwargs)
+        danger = self.get_cleaned_data_for_step("danger") if self.steps.current != "danger" else None
+        context["in_danger"] = bool(danger and danger.get("immediate_danger") == "yes")
+        context["step_titles"] = STEP_TITLES
+        context["step_title"] = STEP_TITLES.get(self.steps.current, "")
+        if self.steps.current == "consent":
+            context["shareable"] = form.fields["share_with"].choices[1:]
+        return context
+
+    def done(self, form_list: Any, form_dict: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        data: dict[str, Any] = {}
+        for form in form_list:
+            data.update(form.cleaned_data)
+        organisation = Organisation.objects.get(slug=settings.VANGNET_INTAKE_ORGANISATION)
+        submitted = services.submit_report(data=data, organisation=organisation, channel=Channel.WEB,
+                                           actor=Actor.reporter(), language=get_language() or "nl")
+        self.request.session[SESSION_RECEIPT] = {
+            "code": submitted.report.receipt_code, "secret": submitted.secret,
+            "urgent": submitted.report.immediate_danger, "email": bool(submitted.report.contact_email),
+        }
+        return redirect("intake:receipt")
+
+
+
+
+def receipt(request: HttpRequest) -> HttpResponse:
+    """Shows the receipt code and secret exactly once."""
+    data = request.session.pop(SESSION_RECEIPT, None)
+    return render(request, "intake/receipt.html", {"receipt": data})
+
+
+@ratelimit(key="ip", rate=settings.VANGNET_FOLLOWUP_IP_RATE, method="POST", block=True)
+@require_http_methods(["GET", "POST"])
+def followup_login(request: HttpRequest) -> HttpResponse:
+    form = FollowupLoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        attempt = selectors.authenticate_followup(receipt_code=form.cleaned_data["receipt_code"],
+                                                  secret=form.cleaned_data["secret"])
+        if attempt.report is not None:
+            request.session.cycle_key()
+            request.session[SESSION_FOLLOWUP] = attempt.report.pk
+            return redirect("intake:followup")
+        if attempt.locked:
+            form.add_error(None, _("Too many attempts with this receipt code. For your safety it is locked for "
+                                   "15 minutes. Need help now? Call one of the help lines below."))
+        else:
+            form.add_error(None, _("The receipt code and secret do not match. Check them and try again."))
+    return render(request, "intake/followup_login.html", {"form": form},
+                  status=400 if form.errors else 200)
+
+
+def _followup_report(request: HttpRequest) -> Any:
+    return selectors.get_report_for_reporter(report_id=request.session.get(SESSION_FOLLOWUP))
+
+
+@require_http_methods(["GET", "POST"])
+def followup(request: HttpRequest) -> HttpResponse:
+    report = _followup_report(request)
+    if report is None:
+        return redirect("intake:followup_login")
+    form = AddInformationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.add_information(report=report, text=form.cleaned_data["text"])
+        messages.success(request, _("Thank you. We have added this to your report."))
+        return redirect("intake:followup")
+    status = report.case.status if report.case else "new"
+    return render(request, "intake/followup.html", {
+        "report": report, "form": form, "status_text": REPORTER_STATUS_TEXT.get(status, ""),
+        "case_messages": selectors.messages_for_reporter(report=report),
+    }, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest) -> HttpResponse:
+    report = _followup_report(request)
+    if report is None:
+        return redirect("intake:followup_login")
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.withdraw_report(report=report)
+        request.session.flush()
+        return redirect("intake:withdrawn")
+    return render(request, "intake/withdraw.html", {"form": form, "report": report},
+                  status=400 if form.errors else 200)
+
+
+def withdrawn(request: HttpRequest) -> HttpResponse:
+    return render(request, "intake/withdrawn.html")
+
+
+@require_http_methods(["POST"])
+def followup_logout(request: HttpRequest) -> HttpResponse:
+    request.session.flush()
+    return redirect("intake:home")
+
+
+def form_info(request: HttpRequest, slug: str) -> HttpResponse:
+    form = FormOfViolence.objects.filter(slug=slug, is_active=True).first()
+    if form is None:
+        raise Http404
+    return render(request, "intake/form_info.html", {
+        "form_of_violence": form, "organisations": organisations_for_form(form_id=form.pk)})
+
+
+def info_page(request: HttpRequest, slug: str) -> HttpResponse:
+    page = selectors.published_pages().filter(slug=slug).first()
+    if page is None:
+        raise Http404
+    return render(request, "intake/info_page.html", {"page": page})
+
+
+def help_directory(request: HttpRequest) -> HttpResponse:
+    return render(request, "intake/help.html", {"organisations": active_organisations().prefetch_related("forms")})
