@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -14,4 +14,4 @@ def send_templated(*, to: str, template: str, context: dict[str, Any], language:
     with translation.override(language):
         subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
         body = render_to_string(f"{template}_body.txt", context)
-    send_mail(subject, body, None, [to], fail_silently=False)
+    EmailMessage(subject=subject, body=body, to=[to]).send()

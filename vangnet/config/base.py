@@ -146,13 +146,19 @@ SECURE_CSP = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024  # no uploads in the report flow yet; bodies stay small
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
-EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-EMAIL_HOST = env_str("VANGNET_EMAIL_HOST", "127.0.0.1")
-EMAIL_PORT = env_int("VANGNET_EMAIL_PORT", 25)
-EMAIL_HOST_USER = env_str("VANGNET_EMAIL_USER", "")
-EMAIL_HOST_PASSWORD = env_str("VANGNET_EMAIL_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("VANGNET_EMAIL_USE_TLS", False)
-EMAIL_TIMEOUT = 20
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": env_str("VANGNET_EMAIL_HOST", "127.0.0.1"),
+            "port": env_int("VANGNET_EMAIL_PORT", 25),
+            "username": env_str("VANGNET_EMAIL_USER", "") or None,
+            "password": env_str("VANGNET_EMAIL_PASSWORD", "") or None,
+            "use_tls": env_bool("VANGNET_EMAIL_USE_TLS", False),
+            "timeout": 20,
+        },
+    },
+}
 DEFAULT_FROM_EMAIL = env_str("VANGNET_FROM_EMAIL", "vangnet <noreply@vangnet.invalid>")
 
 LOGGING = {

@@ -51,7 +51,11 @@ def check_url(raw: str, *, max_length: int = 2000) -> CheckedUrl:
         if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", text) and not re.match(r"^[^:/]+:\d+", text):
             raise UrlError(_("Only web addresses (http or https) can be reported."))
         text = "https://" + text
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        parts.hostname  # noqa: B018 - raises on malformed brackets
+    except ValueError as exc:
+        raise UrlError(_("This is not a valid web address.")) from exc
     scheme = parts.scheme.lower()
     if scheme not in {"http", "https"}:
         raise UrlError(_("Only web addresses (http or https) can be reported."))
