@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import HttpBearer
 
@@ -87,9 +87,9 @@ def create_report(request: HttpRequest, payload: ReportIn) -> Any:
     data["immediate_danger"] = "yes" if data["immediate_danger"] else "no"
     form = ReportForm(data=data)
     if not form.is_valid():
-        return 400, {"errors": {field: [str(e) for e in errs] for field, errs in form.errors.items()}}
+        return Status(400, {"errors": {field: [str(e) for e in errs] for field, errs in form.errors.items()}})
     submitted = services.submit_report(data=form.cleaned_data, organisation=token.organisation, channel=Channel.API,
                                        actor=Actor.partner(f"api:{token.organisation.slug}:{token.name}"),
                                        language=language)
-    return 201, {"receipt_code": submitted.report.receipt_code, "secret": submitted.secret,
-                 "urgent": submitted.report.immediate_danger}
+    return Status(201, {"receipt_code": submitted.report.receipt_code, "secret": submitted.secret,
+                        "urgent": submitted.report.immediate_danger})

@@ -99,10 +99,10 @@ def receipt(request: HttpRequest) -> HttpResponse:
     return render(request, "intake/receipt.html", {"receipt": data})
 
 
-@ratelimit(key="ip", rate=settings.VANGNET_FOLLOWUP_IP_RATE, method="POST", block=True)
+@ratelimit(key="ip", rate=lambda group, request: settings.VANGNET_FOLLOWUP_IP_RATE, method="POST", block=True)
 @require_http_methods(["GET", "POST"])
 def followup_login(request: HttpRequest) -> HttpResponse:
-    form = FollowupLoginForm(request.POST or None)
+    form = FollowupLoginForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         attempt = selectors.authenticate_followup(receipt_code=form.cleaned_data["receipt_code"],
                                                   secret=form.cleaned_data["secret"])
@@ -128,7 +128,7 @@ def followup(request: HttpRequest) -> HttpResponse:
     report = _followup_report(request)
     if report is None:
         return redirect("intake:followup_login")
-    form = AddInformationForm(request.POST or None)
+    form = AddInformationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         services.add_information(report=report, text=form.cleaned_data["text"])
         messages.success(request, _("Thank you. We have added this to your report."))
@@ -145,7 +145,7 @@ def withdraw(request: HttpRequest) -> HttpResponse:
     report = _followup_report(request)
     if report is None:
         return redirect("intake:followup_login")
-    form = WithdrawForm(request.POST or None)
+    form = WithdrawForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         services.withdraw_report(report=report)
         request.session.flush()
