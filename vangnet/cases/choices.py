@@ -16,7 +16,7 @@ class CaseStatus(models.TextChoices):
 OPEN_STATUSES = frozenset(set(CaseStatus.values) - {CaseStatus.CLOSED})
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    CaseStatus.NEW: frozenset({CaseStatus.TRIAGED, CaseStatus.IN_PROGRESS, CaseStatus.CLOSED}),
+    CaseStatus.NEW: frozenset({CaseStatus.TRIAGED, CaseStatus.IN_PROGRESS, CaseStatus.REFERRED, CaseStatus.CLOSED}),
     CaseStatus.TRIAGED: frozenset({CaseStatus.IN_PROGRESS, CaseStatus.WAITING, CaseStatus.REFERRED, CaseStatus.CLOSED}),
     CaseStatus.IN_PROGRESS: frozenset({CaseStatus.WAITING, CaseStatus.REFERRED, CaseStatus.CLOSED}),
     CaseStatus.WAITING: frozenset({CaseStatus.IN_PROGRESS, CaseStatus.REFERRED, CaseStatus.CLOSED}),
