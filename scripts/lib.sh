@@ -44,8 +44,8 @@ ensure_venv() {
   fi
   local stamp=".venv/.installed${extras:+-$extras}"
   if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
-    .venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"
+    .venv/bin/python -m pip install -qq --upgrade pip >/dev/null
+    .venv/bin/python -m pip install -qq -e ".${extras:+[$extras]}"
     touch "$stamp"
   fi
   export PATH="$PWD/.venv/bin:$PATH"

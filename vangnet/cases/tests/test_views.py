@@ -1,0 +1,93 @@
+import pytest
+from django.utils import timezone
+
+from vangnet.cases.choices import CaseStatus
+from vangnet.cases.models import Case
+
+pytestmark = pytest.mark.django_db
+
+ACTIONS = {
+    "assign": {"owner": "0"}, "status": {"status": "triaged", "reason": "r"}, "note": {"text": "t"},
+    "message": {"report": "0", "text": "t"}, "refer": {"report": "0", "summary": "s"},
+    "merge": {"target": "C-XXXX"}, "split": {"report": "0"},
+}
+
+
+def test_anonymous_users_go_to_the_login_page(client, submit) -> None:
+    case = submit().report.case
+    for url in ["/staff/cases/", f"/staff/cases/{case.pk}/"]:
+        response = client.get(url)
+        assert response.status_code == 302 and response.url.startswith("/staff/login/")
+    for action in ACTIONS:
+        assert client.post(f"/staff/cases/{case.pk}/{action}/", ACTIONS[action]).status_code == 302
+    assert not case.notes.exists()
+
+
+def test_other_organisations_cases_are_invisible(client, submit, outsider) -> None:
+    case = submit().report.case
+    client.force_login(outsider)
+    queue = client.get("/staff/cases/").content.decode()
+    assert case.reference not in queue
+    assert client.get(f"/staff/cases/{case.pk}/").status_code == 404
+    for action, data in ACTIONS.items():
+        assert client.post(f"/staff/cases/{case.pk}/{action}/", data).status_code == 404, action
+    case.refresh_from_db()
+    assert case.status == CaseStatus.NEW and not case.notes.exists()
+
+
+def test_staff_without_the_permission_get_403(client, submit, handler, case_owner) -> None:
+    case = submit().report.case
+    client.force_login(handler)
+    page = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert 'data-action="assign"' not in page and 'data-action="merge"' not in page
+    response = client.post(f"/staff/cases/{case.pk}/assign/", {"owner": str(case_owner.pk)})
+    assert response.status_code == 403
+    case.refresh_from_db()
+    assert case.owner is None
+
+
+def test_queue_orders_by_priority_then_waiting_time(client, submit, handler) -> None:
+    old_p3 = submit(urls="https://a.example/", forms=["other"], relationship="").report.case
+    new_p3 = submit(urls="https://b.example/", forms=["other"], relationship="").report.case
+    p0 = submit(urls="https://c.example/", immediate_danger="yes").report.case
+    Case.objects.filter(pk=old_p3.pk).update(created_at=timezone.now() - timezone.timedelta(days=2))
+    client.force_login(handler)
+    page = client.get("/staff/cases/").content.decode()
+    positions = [page.index(c.reference) for c in (p0, old_p3, new_p3)]
+    assert positions == sorted(positions)
+
+
+def test_queue_filters(client, submit, handler) -> None:
+    p0 = submit(urls="https://c.example/", immediate_danger="yes").report.case
+    other = submit(urls="https://d.example/", forms=["other"], relationship="").report.case
+    client.force_login(handler)
+    page = client.get("/staff/cases/", {"priority": "0", "status": "open"}).content.decode()
+    assert p0.reference in page and other.reference not in page
+    page = client.get("/staff/cases/", {"query": other.reports.get().receipt_code}).content.decode()
+    assert other.reference in page and p0.reference not in page
+    assert client.get("/staff/cases/", {"priority": "banana"}).status_code == 200
+
+
+def test_case_page_shows_why_rules_fired_and_the_timeline(client, submit, handler) -> None:
+    case = submit(immediate_danger="yes").report.case
+    client.force_login(handler)
+    page = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert "Immediate danger" in page and "immediate_danger = yes" in page
+    assert 'data-event="case.created"' in page and 'data-event="case.triaged"' in page
+
+
+def test_an_invalid_action_shows_the_error_and_changes_nothing(client, submit, handler) -> None:
+    case = submit().report.case
+    client.force_login(handler)
+    response = client.post(f"/staff/cases/{case.pk}/status/", {"status": "waiting", "reason": "why"})
+    assert response.status_code == 400
+    case.refresh_from_db()
+    assert case.status == CaseStatus.NEW
+
+
+def test_staff_login_is_throttled(client, handler, settings) -> None:
+    for _ in range(5):
+        client.post("/staff/login/", {"username": "hans", "password": "wrong"})
+    response = client.post("/staff/login/", {"username": "hans", "password": "correct-horse-battery-staple"})
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
