@@ -43,5 +43,7 @@ def verify_chain(*, batch_size: int = 2000) -> Iterator[ChainProblem]:
         expected_seq = event.seq + 1
         last_seq = event.seq
     head = ChainHead.objects.filter(id=1).first()
-    if head is not None and (head.seq != last_seq or head.hash != prev_hash):
+    if head is None and last_seq:
+        yield ChainProblem(last_seq, "the chain head is missing (the log was reset)")
+    elif head is not None and (head.seq != last_seq or head.hash != prev_hash):
         yield ChainProblem(last_seq, "the chain head does not match the last event (events were removed)")

@@ -25,3 +25,23 @@ def seed_rows(model: Any, rows: list[dict[str, Any]], *, key: str,
         if created:
             for field, (related_model, related_key) in m2m.items():
                 getattr(obj, field).set(related_model.objects.filter(**{f"{related_key}__in": row.get(field, [])}))
+
+
+def seed_reference_data() -> None:
+    """Create every missing seed row with the current models (the data migrations do the same).
+
+    Used where a database was emptied after migrating, e.g. between live-server tests.
+    """
+    from django.apps import apps
+
+    package = Path(__file__).resolve().parent.parent
+    forms = apps.get_model("taxonomy", "FormOfViolence")
+    organisations = apps.get_model("directory", "ReferralOrganisation")
+    seed_rows(forms, load_json(package / "taxonomy", "forms_of_violence.json"), key="slug")
+    seed_rows(organisations, load_json(package / "directory", "organisations.json"), key="slug",
+              m2m={"forms": (forms, "slug")})
+    seed_rows(apps.get_model("cases", "TriageRule"), load_json(package / "cases", "triage_rules.json"), key="name",
+              m2m={"suggest_referrals": (organisations, "slug")})
+    seed_rows(apps.get_model("intake", "InfoPage"), load_json(package / "intake", "info_pages.json"), key="slug")
+    apps.get_model("accounts", "Organisation").objects.get_or_create(
+        slug="vangnet-helpline", defaults={"name": "Vangnet meldpunt"})

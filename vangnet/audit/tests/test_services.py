@@ -77,3 +77,10 @@ def test_verify_command_exit_status() -> None:
     Event.objects.filter(pk=events[0].pk).update(event_type=EventType.CASE_MERGED)
     with pytest.raises(CommandError, match="NOT intact"):
         call_command("verify_audit_chain", stdout=StringIO(), stderr=StringIO())
+
+
+def test_removing_the_chain_head_is_reported() -> None:
+    _append(2)
+    ChainHead.objects.all().delete()
+    problems = list(verify_chain())
+    assert problems and "chain head is missing" in problems[-1].reason

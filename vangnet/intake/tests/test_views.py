@@ -152,7 +152,7 @@ def test_every_reporter_page_has_quick_exit_and_security_headers(client, url) ->
     assert "default-src 'self'" in response["Content-Security-Policy"]
     assert "no-store" in response["Cache-Control"]
     assert response["X-Frame-Options"] == "DENY"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_information_about_a_form_shows_help_and_who_can_help(client) -> None:
