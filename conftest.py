@@ -137,8 +137,15 @@ def smtp_inbox(settings: Any) -> Iterator[_Inbox]:
 
 
 @pytest.fixture
-def run_worker(db: Any) -> Any:
-    """Run the real django.tasks database worker until the queue is empty."""
+def run_worker(db: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Run the real django.tasks database worker until the queue is empty.
+
+    The worker closes "old" connections between tasks; inside a test's transaction that
+    would close the test's own connection, so only that housekeeping is switched off.
+    """
+    from django_tasks_db.management.commands import db_worker
+
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
 
     def run() -> None:
         call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)

@@ -52,9 +52,10 @@ def site(live_server: Any, settings: Any) -> Iterator[str]:
     ChainHead.objects.all().delete()
 
 
-def _new_page(browser: Browser, *, javascript: bool = True, viewport: dict[str, int] | None = None) -> Page:
+def _new_page(browser: Browser, *, javascript: bool = True, viewport: dict[str, int] | None = None,
+              locale: str = "en-GB") -> Page:
     context = browser.new_context(viewport=viewport or PHONE, java_script_enabled=javascript, bypass_csp=False,
-                                  is_mobile=viewport is None, has_touch=viewport is None)
+                                  is_mobile=viewport is None, has_touch=viewport is None, locale=locale)
     # The closed network has no neutral site: answer it locally so the quick exit can land.
     context.route("https://neutral.example/**", lambda route: route.fulfill(
         status=200, content_type="text/html", body="<html><body><h1>Weather</h1></body></html>"))
@@ -79,7 +80,7 @@ def phone_without_js(browser: Browser) -> Iterator[Page]:
 
 @pytest.fixture
 def desktop(browser: Browser) -> Iterator[Page]:
-    page = _new_page(browser, viewport={"width": 1280, "height": 900})
+    page = _new_page(browser, viewport={"width": 1280, "height": 900}, locale="nl-NL")
     yield page
     page.context.close()
 
@@ -89,8 +90,10 @@ _AXE = Axe()
 
 def assert_accessible(page: Page) -> None:
     """axe-core (WCAG 2.0/2.1/2.2 A and AA rules) finds no violation on the current page."""
+    page.wait_for_load_state("load")  # a click returns once navigation starts; check the finished page
     results = _AXE.run(page, options={"runOnly": {"type": "tag", "values": [
         "wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]}})
     violations = results.response["violations"]
     assert violations == [], f"{page.url}: " + "; ".join(
-        f"{v['id']}: {v['help']} ({[n['target'] for n in v['nodes']][:3]})" for v in violations)
+        f"{v['id']}: {v['help']} ({[(n['target'], n.get('failureSummary', '')) for n in v['nodes']][:3]})"
+        for v in violations)

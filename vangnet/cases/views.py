@@ -49,13 +49,13 @@ def _case_forms(case: Case, data: Any = None, active: str = "") -> dict[str, Any
     reports = list(case.reports.all())
     live = [(str(r.pk), r.receipt_code) for r in reports if not r.is_withdrawn]
     forms: dict[str, Any] = {
-        "assign": AssignOwnerForm(data if active == "assign" else None),
-        "status": StatusForm(data if active == "status" else None),
-        "note": NoteForm(data if active == "note" else None),
-        "message": MessageForm(data if active == "message" else None),
-        "refer": ReferralForm(data if active == "refer" else None),
-        "merge": MergeForm(data if active == "merge" else None),
-        "split": SplitForm(data if active == "split" else None),
+        "assign": AssignOwnerForm(data if active == "assign" else None, prefix="assign"),
+        "status": StatusForm(data if active == "status" else None, prefix="status"),
+        "note": NoteForm(data if active == "note" else None, prefix="note"),
+        "message": MessageForm(data if active == "message" else None, prefix="message"),
+        "refer": ReferralForm(data if active == "refer" else None, prefix="refer"),
+        "merge": MergeForm(data if active == "merge" else None, prefix="merge"),
+        "split": SplitForm(data if active == "split" else None, prefix="split"),
     }
     forms["assign"].fields["owner"].choices = [(str(m.user_id), m.user.get_username())
                                                for m in selectors.possible_owners(case=case)]

@@ -7,9 +7,10 @@ from vangnet.cases.models import Case
 pytestmark = pytest.mark.django_db
 
 ACTIONS = {
-    "assign": {"owner": "0"}, "status": {"status": "triaged", "reason": "r"}, "note": {"text": "t"},
-    "message": {"report": "0", "text": "t"}, "refer": {"report": "0", "summary": "s"},
-    "merge": {"target": "C-XXXX"}, "split": {"report": "0"},
+    "assign": {"assign-owner": "0"}, "status": {"status-status": "triaged", "status-reason": "r"},
+    "note": {"note-text": "t"}, "message": {"message-report": "0", "message-text": "t"},
+    "refer": {"refer-report": "0", "refer-summary": "s"}, "merge": {"merge-target": "C-XXXX"},
+    "split": {"split-report": "0"},
 }
 
 
@@ -40,7 +41,7 @@ def test_staff_without_the_permission_get_403(client, submit, handler, case_owne
     client.force_login(handler)
     page = client.get(f"/staff/cases/{case.pk}/").content.decode()
     assert 'data-action="assign"' not in page and 'data-action="merge"' not in page
-    response = client.post(f"/staff/cases/{case.pk}/assign/", {"owner": str(case_owner.pk)})
+    response = client.post(f"/staff/cases/{case.pk}/assign/", {"assign-owner": str(case_owner.pk)})
     assert response.status_code == 403
     case.refresh_from_db()
     assert case.owner is None
@@ -79,7 +80,7 @@ def test_case_page_shows_why_rules_fired_and_the_timeline(client, submit, handle
 def test_an_invalid_action_shows_the_error_and_changes_nothing(client, submit, handler) -> None:
     case = submit().report.case
     client.force_login(handler)
-    response = client.post(f"/staff/cases/{case.pk}/status/", {"status": "waiting", "reason": "why"})
+    response = client.post(f"/staff/cases/{case.pk}/status/", {"status-status": "waiting", "status-reason": "why"})
     assert response.status_code == 400
     case.refresh_from_db()
     assert case.status == CaseStatus.NEW
