@@ -23,11 +23,13 @@ PASSWORD = "correct-horse-battery-staple"
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in ("default", "reference"):
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in ("default", "reference"):
+        caches[alias].clear()
 
 
 @pytest.fixture

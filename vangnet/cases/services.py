@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -18,8 +19,8 @@ from vangnet.audit.services import Actor, record_event
 
 from . import tasks
 from .choices import ALLOWED_TRANSITIONS, OPEN_STATUSES, CaseStatus, Priority
-from .models import Case, InternalNote, Message, Referral, TriageOutcome, TriageRule
-from .triage import ReportFacts, evaluate
+from .models import Case, InternalNote, Message, Referral, TriageOutcome
+from .triage import FiredRule, ReportFacts, active_rules, evaluate
 
 if TYPE_CHECKING:
     from vangnet.directory.models import ReferralOrganisation
@@ -47,66 +48,66 @@ def _clean_text(text: str, *, field: str) -> str:
     return text
 
 
-def report_facts(report: Report) -> ReportFacts:
-    forms = list(report.forms.all())
-    return ReportFacts(
-        immediate_danger=report.immediate_danger,
-        forms=frozenset(f.slug for f in forms),
-        sexual_imagery=any(f.involves_sexual_imagery for f in forms),
-        age_band=report.age_band,
-        reporter_role=report.reporter_role,
-        relationship=report.relationship,
-        perpetrator_count=report.perpetrator_count,
-        duration=report.duration,
-    )
-
-
-def find_open_case_for_urls(*, organisation_id: int, url_hashes: list[str]) -> Case | None:
+def find_open_case_for_urls(*, organisation_id: int, url_hashes: list[str], lock: bool = False) -> Case | None:
     """The oldest open case of this organisation that already holds one of these URLs."""
     if not url_hashes:
         return None
-    return (Case.objects.filter(organisation_id=organisation_id, status__in=OPEN_STATUSES, merged_into__isnull=True,
+    cases = Case.objects.select_for_update(of=("self",)) if lock else Case.objects
+    return (cases.filter(organisation_id=organisation_id, status__in=OPEN_STATUSES, merged_into__isnull=True,
                                 reports__urls__normalized_hash__in=url_hashes, reports__withdrawn_at__isnull=True)
             .order_by("created_at").first())
 
 
-@transaction.atomic
-def file_report(*, report: Report, actor: Actor) -> Case:
-    """Put a new report in a case (an open one about the same URLs, or a new one) and triage it."""
-    url_hashes = list(report.urls.values_list("normalized_hash", flat=True))
-    case = find_open_case_for_urls(organisation_id=report.organisation_id, url_hashes=url_hashes)
+@dataclass
+class Filing:
+    """Where a new report goes and what triage said, before the report row exists."""
+
+    case: Case
+    created: bool
+    fired: list[FiredRule]
+    referral_ids: dict[str, tuple[int, ...]]
+
+
+def file_report(*, organisation_id: int, url_hashes: list[str], facts: ReportFacts) -> Filing:
+    """Choose the case for a new report (an open one about the same URLs, or a new one) and triage it.
+
+    Runs inside the caller's transaction; ``record_filing`` completes it once the report exists.
+    """
+    rules = active_rules()
+    fired = evaluate([r.rule for r in rules], facts)
+    referral_ids = {r.rule.name: r.referral_ids for r in rules}
+    priorities = [f.rule.priority for f in fired if f.rule.priority is not None]
+    steps = [s for f in fired for s in f.rule.required_steps]
+    case = find_open_case_for_urls(organisation_id=organisation_id, url_hashes=url_hashes, lock=True)
     if case is None:
-        case = Case.objects.create(organisation_id=report.organisation_id, reference=_new_reference())
+        case = Case.objects.create(organisation_id=organisation_id, reference=_new_reference(),
+                                   priority=min([Priority.P3, *priorities]), required_steps=list(dict.fromkeys(steps)))
+        return Filing(case=case, created=True, fired=fired, referral_ids=referral_ids)
+    case.priority = min([case.priority, *priorities])
+    case.required_steps = list(dict.fromkeys([*case.required_steps, *steps]))
+    case.save(update_fields=["priority", "required_steps", "updated_at"])
+    return Filing(case=case, created=False, fired=fired, referral_ids=referral_ids)
+
+
+def record_filing(*, filing: Filing, report: Report, actor: Actor) -> list[TriageOutcome]:
+    """Store which triage rules fired for the report and why, and log the filing."""
+    case = filing.case
+    outcomes = TriageOutcome.objects.bulk_create([
+        TriageOutcome(case=case, report=report, rule_name=f.rule.name, reason=f.reason, priority=f.rule.priority,
+                      required_steps=list(f.rule.required_steps)) for f in filing.fired])
+    Through = TriageOutcome.suggested_referrals.through
+    Through.objects.bulk_create([
+        Through(triageoutcome_id=outcome.pk, referralorganisation_id=org_id)
+        for outcome, fired in zip(outcomes, filing.fired, strict=True)
+        for org_id in filing.referral_ids.get(fired.rule.name, ())])
+    if filing.created:
         record_event(actor=actor, event_type=EventType.CASE_CREATED, object_type="case", object_id=case.pk,
                      case_id=case.pk, data={"reference": case.reference, "report": report.receipt_code})
     else:
-        case = Case.objects.select_for_update().get(pk=case.pk)
         record_event(actor=actor, event_type=EventType.CASE_REPORT_JOINED, object_type="case", object_id=case.pk,
                      case_id=case.pk, data={"report": report.receipt_code, "reason": "same URL as an open case"})
-    report.case = case
-    report.save(update_fields=["case"])
-    triage_report(case=case, report=report, actor=actor)
-    return case
-
-
-def triage_report(*, case: Case, report: Report, actor: Actor) -> list[TriageOutcome]:
-    """Apply every active triage rule to the report and record which fired and why."""
-    rules = list(TriageRule.objects.filter(is_active=True).prefetch_related("suggest_referrals"))
-    fired = evaluate(rules, report_facts(report))
-    outcomes = []
-    steps = list(case.required_steps)
-    for item in fired:
-        outcome = TriageOutcome.objects.create(case=case, report=report, rule_name=item.rule.name,
-                                               reason=item.reason, priority=item.rule.priority,
-                                               required_steps=list(item.rule.required_steps))
-        outcome.suggested_referrals.set(item.rule.suggest_referrals.all())
-        outcomes.append(outcome)
-        steps.extend(s for s in item.rule.required_steps if s not in steps)
-    case.required_steps = steps
-    case.priority = _priority_from_outcomes(case)
-    case.save(update_fields=["required_steps", "priority", "updated_at"])
     record_event(actor=actor, event_type=EventType.CASE_TRIAGED, object_type="case", object_id=case.pk,
-                 case_id=case.pk, data={"report": report.receipt_code, "rules": [f.rule.name for f in fired],
+                 case_id=case.pk, data={"report": report.receipt_code, "rules": [f.rule.name for f in filing.fired],
                                         "priority": case.priority})
     return outcomes
 

@@ -15,7 +15,10 @@ STORAGES = {
 }
 # One process runs the tests and the live server, so an in-memory cache is shared by both
 # and needs no database (pure unit tests run without one).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "reference": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "vangnet-reference"},
+}
 # Serve static files straight from the apps (no collectstatic in tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -1,8 +1,27 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
+from django.utils import translation
+
+from vangnet.common.refcache import cached
 
 from .models import ReferralOrganisation
+
+SHAREABLE_KEY = "directory:shareable"
+
+
+@dataclass(frozen=True)
+class OrganisationEntry:
+    id: int
+    slug: str
+    name_nl: str
+    name_en: str
+
+    @property
+    def name(self) -> str:
+        return (self.name_en if (translation.get_language() or "nl")[:2] == "en" else "") or self.name_nl
 
 
 def active_organisations() -> QuerySet[ReferralOrganisation]:
@@ -16,3 +35,8 @@ def organisations_for_form(*, form_id: int) -> QuerySet[ReferralOrganisation]:
 def shareable_organisations() -> QuerySet[ReferralOrganisation]:
     """Organisations a reporter may consent to share her report with (not emergency lines)."""
     return active_organisations().filter(is_emergency=False)
+
+
+def shareable_catalogue() -> dict[str, OrganisationEntry]:
+    return cached(SHAREABLE_KEY, lambda: {
+        o.slug: OrganisationEntry(o.pk, o.slug, o.name_nl, o.name_en) for o in shareable_organisations()})

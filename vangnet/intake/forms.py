@@ -15,8 +15,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from vangnet.directory.selectors import shareable_organisations
-from vangnet.taxonomy.selectors import active_forms
+from vangnet.directory.selectors import shareable_catalogue
+from vangnet.taxonomy.selectors import form_catalogue
 
 from .choices import AgeBand, ContactPreference, Duration, PerpetratorCount, Relationship, ReporterRole
 from .normalization import CheckedUrl, UrlError, check_url
@@ -124,10 +124,10 @@ class _ReportFields(forms.Form):
         for name in self.field_names:
             self.fields[name] = all_fields[name]
         if "forms" in self.fields:
-            self.fields["forms"].choices = [(f.slug, f.name) for f in active_forms()]
+            self.fields["forms"].choices = [(f.slug, f.name) for f in form_catalogue().values()]
         if "share_with" in self.fields:
             self.fields["share_with"].choices = [("", _("No, do not share my report"))] + [
-                (o.slug, o.name) for o in shareable_organisations()]
+                (o.slug, o.name) for o in shareable_catalogue().values()]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

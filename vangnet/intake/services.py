@@ -16,10 +16,11 @@ from django.utils import timezone
 
 from vangnet.accounts.models import Organisation
 from vangnet.audit.choices import EventType
-from vangnet.audit.services import Actor, record_event
+from vangnet.audit.services import Actor, batched_events, record_event
 from vangnet.cases import services as case_services
-from vangnet.directory.models import ReferralOrganisation
-from vangnet.taxonomy.models import FormOfViolence
+from vangnet.cases.triage import ReportFacts
+from vangnet.directory.selectors import shareable_catalogue
+from vangnet.taxonomy.selectors import form_catalogue
 
 from . import tasks
 from .choices import Channel, ContactPreference
@@ -85,28 +86,42 @@ def submit_report(*, data: dict[str, Any], organisation: Organisation, channel: 
     Everything happens in one transaction: when this returns, the report is committed or
     nothing is. The receipt e-mail is queued only after the commit.
     """
+    with batched_events():
+        return _submit_report(data=data, organisation=organisation, channel=channel, actor=actor, language=language)
+
+
+def _submit_report(*, data: dict[str, Any], organisation: Organisation, channel: Channel, actor: Actor,
+                   language: str) -> SubmittedReport:
     secret = new_secret()
-    share_with = (ReferralOrganisation.objects.filter(slug=data["share_with"], is_active=True).first()
-                  if data.get("share_with") else None)
+    catalogue = form_catalogue()
+    forms = [catalogue[slug] for slug in data["forms"] if slug in catalogue]
+    share_with = shareable_catalogue().get(data.get("share_with") or "")
+    urls = data.get("urls", [])
+    facts = ReportFacts(
+        immediate_danger=data["immediate_danger"] == "yes", forms=frozenset(f.slug for f in forms),
+        sexual_imagery=any(f.involves_sexual_imagery for f in forms), age_band=data["age_band"],
+        reporter_role=data["reporter_role"], relationship=data.get("relationship", ""),
+        perpetrator_count=data.get("perpetrator_count", ""), duration=data.get("duration", ""))
+    filing = case_services.file_report(organisation_id=organisation.pk, url_hashes=[u.digest for u in urls],
+                                       facts=facts)
     report = Report.objects.create(
         receipt_code=new_receipt_code(), secret_hash=hash_secret(secret), organisation=organisation,
-        channel=channel, language=language if language in {"nl", "en"} else "nl",
+        case=filing.case, channel=channel, language=language if language in {"nl", "en"} else "nl",
         reporter_role=data["reporter_role"], description=data.get("description", ""),
-        platform=data.get("platform", ""), immediate_danger=data["immediate_danger"] == "yes",
+        platform=data.get("platform", ""), immediate_danger=facts.immediate_danger,
         age_band=data["age_band"], relationship=data.get("relationship", ""),
         perpetrator_count=data.get("perpetrator_count", ""), duration=data.get("duration", ""),
         contact_preference=data.get("contact_preference") or ContactPreference.NONE,
         contact_email=data.get("contact_email", ""), contact_phone=data.get("contact_phone", ""),
-        consent_processing=bool(data["consent_processing"]), consent_share_with=share_with,
+        consent_processing=bool(data["consent_processing"]), consent_share_with_id=share_with.id if share_with else None,
     )
-    report.forms.set(FormOfViolence.objects.filter(slug__in=data["forms"]))
+    Report.forms.through.objects.bulk_create(
+        Report.forms.through(report_id=report.pk, formofviolence_id=f.id) for f in forms)
     ReportedUrl.objects.bulk_create(
-        ReportedUrl(report=report, url=u.original, normalized=u.normalized, normalized_hash=u.digest)
-        for u in data.get("urls", []))
+        ReportedUrl(report=report, url=u.original, normalized=u.normalized, normalized_hash=u.digest) for u in urls)
     record_event(actor=actor, event_type=EventType.REPORT_SUBMITTED, object_type="report", object_id=report.pk,
-                 data={"receipt_code": report.receipt_code, "channel": channel,
-                       "urgent": report.immediate_danger})
-    case_services.file_report(report=report, actor=actor)
+                 data={"receipt_code": report.receipt_code, "channel": channel, "urgent": report.immediate_danger})
+    case_services.record_filing(filing=filing, report=report, actor=actor)
     if report.contact_email:
         sealed = seal(secret)
         transaction.on_commit(lambda: tasks.send_receipt.enqueue(report_id=report.pk, sealed_secret=sealed))

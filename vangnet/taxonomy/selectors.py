@@ -1,8 +1,30 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
+from django.utils import translation
+
+from vangnet.common.refcache import cached
 
 from .models import FormOfViolence
+
+CATALOGUE_KEY = "taxonomy:active-forms"
+
+
+@dataclass(frozen=True)
+class FormEntry:
+    """What the report flow needs of a form of violence, cheap to keep in memory."""
+
+    id: int
+    slug: str
+    name_nl: str
+    name_en: str
+    involves_sexual_imagery: bool
+
+    @property
+    def name(self) -> str:
+        return (self.name_en if (translation.get_language() or "nl")[:2] == "en" else "") or self.name_nl
 
 
 def active_forms() -> QuerySet[FormOfViolence]:
@@ -11,3 +33,9 @@ def active_forms() -> QuerySet[FormOfViolence]:
 
 def get_active_form(*, slug: str) -> FormOfViolence | None:
     return active_forms().filter(slug=slug).first()
+
+
+def form_catalogue() -> dict[str, FormEntry]:
+    """Active forms by slug, in display order (cached per process, see common.refcache)."""
+    return cached(CATALOGUE_KEY, lambda: {
+        f.slug: FormEntry(f.pk, f.slug, f.name_nl, f.name_en, f.involves_sexual_imagery) for f in active_forms()})

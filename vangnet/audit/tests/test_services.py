@@ -7,15 +7,17 @@ from django.db import DatabaseError, connection, transaction
 from vangnet.audit.choices import EventType
 from vangnet.audit.models import ChainHead, Event
 from vangnet.audit.selectors import verify_chain
-from vangnet.audit.services import GENESIS_HASH, Actor, record_event
+from vangnet.audit.services import GENESIS_HASH, Actor, batched_events, record_event
 
 pytestmark = pytest.mark.django_db
 
 
 def _append(n: int) -> list[Event]:
     with transaction.atomic():
-        return [record_event(actor=Actor.system(), event_type=EventType.CASE_NOTE_ADDED, object_type="note",
-                             object_id=i, case_id=1, data={"i": i}) for i in range(n)]
+        for i in range(n):
+            record_event(actor=Actor.system(), event_type=EventType.CASE_NOTE_ADDED, object_type="note",
+                         object_id=i, case_id=1, data={"i": i})
+    return list(Event.objects.order_by("seq"))
 
 
 def _drop_triggers() -> None:
@@ -84,3 +86,21 @@ def test_removing_the_chain_head_is_reported() -> None:
     ChainHead.objects.all().delete()
     problems = list(verify_chain())
     assert problems and "chain head is missing" in problems[-1].reason
+
+
+def test_a_batch_is_written_at_its_end_and_chained_like_single_events() -> None:
+    _append(1)
+    with transaction.atomic(), batched_events():
+        for i in range(3):
+            record_event(actor=Actor.reporter(), event_type=EventType.REPORT_SUBMITTED, object_type="report",
+                         object_id=i)
+        assert Event.objects.count() == 1, "nothing is written before the batch ends"
+    assert list(Event.objects.values_list("seq", flat=True)) == [1, 2, 3, 4]
+    assert list(verify_chain()) == []
+
+
+def test_a_failed_batch_writes_nothing() -> None:
+    with pytest.raises(ValueError), transaction.atomic(), batched_events():
+        record_event(actor=Actor.reporter(), event_type=EventType.REPORT_SUBMITTED, object_type="report", object_id=1)
+        raise ValueError("the change failed")
+    assert not Event.objects.exists()

@@ -22,11 +22,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         env = dict(os.environ)
-        web = subprocess.Popen([  # noqa: S603 - fixed argument list
+        command = [
             sys.executable, "-m", "gunicorn", "vangnet.config.wsgi:application",
             "--bind", f"{options['host']}:{options['port']}", "--workers", str(options["workers"]),
-            "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "10",
-        ], env=env)
+            "--threads", "4", "--graceful-timeout", "10",
+        ]
+        # No access log by default: it would record reporters' addresses (privacy by default).
+        if os.environ.get("VANGNET_ACCESS_LOG"):
+            command += ["--access-logfile", os.environ["VANGNET_ACCESS_LOG"]]
+        web = subprocess.Popen(command, env=env)  # noqa: S603 - fixed argument list
         children = [web]
         if not options["no_worker"]:
             children.append(subprocess.Popen([sys.executable, "-m", "vangnet.cli", "worker"], env=env))  # noqa: S603
