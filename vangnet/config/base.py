@@ -74,7 +74,11 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": database_from_url(env_str("VANGNET_DATABASE_URL", f"sqlite:///{DATA_DIR / 'vangnet.sqlite3'}"))}
+_DATABASE_URL = env_str("VANGNET_DATABASE_URL", "")
+if not _DATABASE_URL:  # the zero-set-up default: SQLite in the data folder
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    _DATABASE_URL = f"sqlite:///{DATA_DIR / 'vangnet.sqlite3'}"
+DATABASES = {"default": database_from_url(_DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {

@@ -1,0 +1,79 @@
+"""Configuration from the environment, the production checks and the demo command."""
+
+import os
+import subprocess
+import sys
+from io import StringIO
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+
+from vangnet.accounts.models import ApiToken, Membership
+from vangnet.accounts.services import hash_token
+from vangnet.config.env import database_from_url, env_bool, env_str
+from vangnet.intake.models import Report
+
+
+def test_required_settings_fail_at_start(monkeypatch) -> None:
+    monkeypatch.delenv("VANGNET_NOT_SET", raising=False)
+    with pytest.raises(ImproperlyConfigured, match="VANGNET_NOT_SET"):
+        env_str("VANGNET_NOT_SET")
+
+
+@pytest.mark.parametrize(("value", "expected"), [("true", True), ("0", False), ("Yes", True), ("off", False)])
+def test_booleans(monkeypatch, value, expected) -> None:
+    monkeypatch.setenv("VANGNET_FLAG", value)
+    assert env_bool("VANGNET_FLAG") is expected
+
+
+def test_a_bad_boolean_is_refused(monkeypatch) -> None:
+    monkeypatch.setenv("VANGNET_FLAG", "perhaps")
+    with pytest.raises(ImproperlyConfigured):
+        env_bool("VANGNET_FLAG")
+
+
+def test_database_urls() -> None:
+    pg = database_from_url("postgres://user:p%40ss@db.example:5433/vangnet")
+    assert (pg["ENGINE"], pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"], pg["NAME"]) == (
+        "django.db.backends.postgresql", "user", "p@ss", "db.example", "5433", "vangnet")
+    assert database_from_url("sqlite:////var/lib/vangnet/db.sqlite3")["NAME"] == "/var/lib/vangnet/db.sqlite3"
+    with pytest.raises(ImproperlyConfigured):
+        database_from_url("mysql://x/y")
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("VANGNET_", "DJANGO_"))}
+    return subprocess.run([sys.executable, "-m", "vangnet.cli", *args], capture_output=True, text=True,
+                          env={**clean, **env}, timeout=120)
+
+
+def test_production_settings_pass_the_deployment_checks(tmp_path) -> None:
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", DJANGO_SETTINGS_MODULE="vangnet.config.prod",
+                     VANGNET_SECRET_KEY="x" * 20 + "-production-secret-key-that-is-long-enough-0123456789",
+                     VANGNET_ALLOWED_HOSTS="vangnet.example", VANGNET_DATA_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path) -> None:
+    result = _manage("check", DJANGO_SETTINGS_MODULE="vangnet.config.prod", VANGNET_DATA_DIR=str(tmp_path))
+    assert result.returncode != 0 and "VANGNET_SECRET_KEY" in result.stderr
+
+
+def test_debug_is_off_unless_asked() -> None:
+    from django.conf import settings
+
+    assert settings.DEBUG is False
+
+
+@pytest.mark.django_db
+def test_demo_data_is_loaded_once_with_the_given_token(monkeypatch) -> None:
+    monkeypatch.setenv("VANGNET_DEMO_API_TOKEN", "demo-token-for-the-test-0123456789")
+    out = StringIO()
+    call_command("demo", stdout=out)
+    call_command("demo", stdout=StringIO())
+    assert ApiToken.objects.filter(token_hash=hash_token("demo-token-for-the-test-0123456789")).count() == 1
+    assert Report.objects.count() == 4, "sample reports are made once"
+    assert Membership.objects.filter(user__username="caseowner", role="case_owner").exists()
+    assert "vangnet-demo-2026" in out.getvalue() and "demo-token-for-the-test-0123456789" in out.getvalue()
