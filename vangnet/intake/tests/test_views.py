@@ -177,3 +177,9 @@ def test_pages_speak_dutch_by_default(client) -> None:
     assert response.status_code == 302 and response.url.startswith("/nl/")
     page = client.get("/nl/").content.decode()
     assert 'lang="nl"' in page and "Meld online geweld" in page
+
+
+def test_enter_in_a_field_goes_forward_not_back(client) -> None:
+    page = post_step(client, "danger", {"immediate_danger": "no"}).content.decode()
+    buttons = page[page.index("<form method=\"post\" novalidate>"):].split("<button")[1:]
+    assert "wizard_goto_step" not in buttons[0] and "wizard_goto_step" in buttons[1]
