@@ -55,6 +55,18 @@ class ReportWizard(SessionWizardView):
     form_list = STEP_FORMS
     template_name = "intake/report_step.html"
 
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Show the current step with what she already answered.
+
+        formtools starts over on every GET; a frightened reporter who reloads the page or
+        comes back to it must not lose her answers, so only ``?restart`` starts over.
+        """
+        if "restart" in request.GET:
+            self.storage.reset()
+        step = self.steps.current
+        data = self.storage.get_step_data(step)
+        return self.render(self.get_form(step=step, data=data) if data else self.get_form(step=step))
+
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
         is_last = self.steps.current == self.steps.last and "wizard_goto_step" not in self.request.POST
         if is_last and is_ratelimited(self.request, group="report-submit", key="ip",

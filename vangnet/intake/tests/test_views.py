@@ -183,3 +183,15 @@ def test_enter_in_a_field_goes_forward_not_back(client) -> None:
     page = post_step(client, "danger", {"immediate_danger": "no"}).content.decode()
     buttons = page[page.index("<form method=\"post\" novalidate>"):].split("<button")[1:]
     assert "wizard_goto_step" not in buttons[0] and "wizard_goto_step" in buttons[1]
+
+
+def test_reloading_the_flow_keeps_the_answers(client) -> None:
+    post_step(client, "danger", {"immediate_danger": "no"})
+    post_step(client, "who", {"reporter_role": "parent"})
+    page = client.get("/nl/report/").content.decode()
+    assert 'name="report_wizard-current_step" value="what"' in page
+    complete = [post_step(client, step, data) for step, data in STEPS[2:]][-1]
+    assert complete.status_code == 302
+    assert Report.objects.get().reporter_role == "parent"
+    restarted = client.get("/nl/report/?restart").content.decode()
+    assert 'value="danger"' in restarted
