@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from vangnet.common.crypto import EncryptedTextField
+
 from .choices import CaseStatus, Priority, ReferralStatus
 
 
@@ -104,7 +106,7 @@ class InternalNote(models.Model):
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT,
                                related_name="+")
-    text = models.TextField(_("text"))
+    text = EncryptedTextField(_("text"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -121,7 +123,7 @@ class Message(models.Model):
                                related_name="messages")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT,
                                related_name="+")
-    text = models.TextField(_("text"))
+    text = EncryptedTextField(_("text"))
     created_at = models.DateTimeField(_("sent at"), auto_now_add=True)
 
     class Meta:
@@ -137,7 +139,7 @@ class Referral(models.Model):
     report = models.ForeignKey("intake.Report", verbose_name=_("report"), on_delete=models.PROTECT, related_name="+")
     organisation = models.ForeignKey("directory.ReferralOrganisation", verbose_name=_("organisation"),
                                      on_delete=models.PROTECT, related_name="referrals")
-    summary = models.TextField(_("hand-over summary"))
+    summary = EncryptedTextField(_("hand-over summary"))
     status = models.CharField(_("status"), max_length=10, choices=ReferralStatus.choices, default=ReferralStatus.SENT)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("referred by"), on_delete=models.PROTECT,
                                    related_name="+")

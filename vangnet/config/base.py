@@ -177,6 +177,9 @@ LOGGING = {
     "loggers": {"django.request": {"level": "ERROR"}},
 }
 
+# Keys for personal text at rest (see vangnet.common.crypto); derived from SECRET_KEY if empty.
+VANGNET_FIELD_ENCRYPTION_KEYS = env_list("VANGNET_FIELD_ENCRYPTION_KEYS", [])
+
 # Domain settings.
 VANGNET_SITE_URL = env_str("VANGNET_SITE_URL", "http://127.0.0.1:8000")
 VANGNET_QUICK_EXIT_URL = env_str("VANGNET_QUICK_EXIT_URL", "https://www.google.com/search?q=weerbericht")

@@ -1,7 +1,7 @@
 """Production settings: HTTPS only; everything else still comes from the environment."""
 
 from .base import *  # noqa: F403
-from .env import env_bool, env_int
+from .env import env_bool, env_int, env_list, env_str
 
 SECURE_SSL_REDIRECT = env_bool("VANGNET_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env_int("VANGNET_HSTS_SECONDS", 31536000)
@@ -10,3 +10,6 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Production keeps its own encryption keys, so rotating SECRET_KEY never loses reports.
+VANGNET_FIELD_ENCRYPTION_KEYS = env_list("VANGNET_FIELD_ENCRYPTION_KEYS", [env_str("VANGNET_FIELD_ENCRYPTION_KEYS")])

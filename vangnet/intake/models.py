@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from vangnet.common.crypto import EncryptedTextField
 from vangnet.common.i18n import BilingualMixin
 from vangnet.common.text import render_plain
 
@@ -31,8 +32,8 @@ class Report(models.Model):
     reporter_role = models.CharField(_("who is reporting"), max_length=20, choices=ReporterRole.choices)
     forms = models.ManyToManyField("taxonomy.FormOfViolence", verbose_name=_("forms of violence"),
                                    related_name="reports")
-    description = models.TextField(_("what happened"), blank=True)
-    platform = models.CharField(_("platform or app"), max_length=200, blank=True)
+    description = EncryptedTextField(_("what happened"), blank=True)
+    platform = EncryptedTextField(_("platform or app"), blank=True)
     immediate_danger = models.BooleanField(_("someone is in immediate danger"), default=False)
     age_band = models.CharField(_("age of the person affected"), max_length=10, choices=AgeBand.choices)
     relationship = models.CharField(_("relationship to the perpetrator"), max_length=20,
@@ -42,8 +43,8 @@ class Report(models.Model):
     duration = models.CharField(_("how long it has gone on"), max_length=10, choices=Duration.choices, blank=True)
     contact_preference = models.CharField(_("contact preference"), max_length=8, choices=ContactPreference.choices,
                                           default=ContactPreference.NONE)
-    contact_email = models.EmailField(_("e-mail address"), blank=True)
-    contact_phone = models.CharField(_("phone number"), max_length=32, blank=True)
+    contact_email = EncryptedTextField(_("e-mail address"), blank=True)
+    contact_phone = EncryptedTextField(_("phone number"), blank=True)
     consent_processing = models.BooleanField(_("consent to processing"), default=False)
     consent_share_with = models.ForeignKey("directory.ReferralOrganisation", verbose_name=_("may be shared with"),
                                            null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -71,8 +72,8 @@ class ReportedUrl(models.Model):
     """A location of the reported content; ``normalized`` is what duplicate detection compares."""
 
     report = models.ForeignKey(Report, verbose_name=_("report"), on_delete=models.CASCADE, related_name="urls")
-    url = models.CharField(_("URL"), max_length=2000)
-    normalized = models.CharField(_("normalised URL"), max_length=2000)
+    url = EncryptedTextField(_("URL"))
+    normalized = EncryptedTextField(_("normalised URL"))
     normalized_hash = models.CharField(_("normalised URL hash"), max_length=64, db_index=True)
 
     class Meta:
@@ -87,7 +88,7 @@ class ReportAddition(models.Model):
     """Information the reporter added later through her follow-up page."""
 
     report = models.ForeignKey(Report, verbose_name=_("report"), on_delete=models.CASCADE, related_name="additions")
-    text = models.TextField(_("text"))
+    text = EncryptedTextField(_("text"))
     added_at = models.DateTimeField(_("added at"), auto_now_add=True)
 
     class Meta:

@@ -51,7 +51,8 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
 def test_production_settings_pass_the_deployment_checks(tmp_path) -> None:
     result = _manage("check", "--deploy", "--fail-level", "WARNING", DJANGO_SETTINGS_MODULE="vangnet.config.prod",
                      VANGNET_SECRET_KEY="x" * 20 + "-production-secret-key-that-is-long-enough-0123456789",
-                     VANGNET_ALLOWED_HOSTS="vangnet.example", VANGNET_DATA_DIR=str(tmp_path))
+                     VANGNET_ALLOWED_HOSTS="vangnet.example", VANGNET_DATA_DIR=str(tmp_path),
+                     VANGNET_FIELD_ENCRYPTION_KEYS="ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg=")
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
 
@@ -59,6 +60,12 @@ def test_production_settings_pass_the_deployment_checks(tmp_path) -> None:
 def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path) -> None:
     result = _manage("check", DJANGO_SETTINGS_MODULE="vangnet.config.prod", VANGNET_DATA_DIR=str(tmp_path))
     assert result.returncode != 0 and "VANGNET_SECRET_KEY" in result.stderr
+
+
+def test_production_settings_refuse_to_start_without_encryption_keys(tmp_path) -> None:
+    result = _manage("check", DJANGO_SETTINGS_MODULE="vangnet.config.prod", VANGNET_DATA_DIR=str(tmp_path),
+                     VANGNET_SECRET_KEY="y" * 60)
+    assert result.returncode != 0 and "VANGNET_FIELD_ENCRYPTION_KEYS" in result.stderr
 
 
 def test_debug_is_off_unless_asked() -> None:
