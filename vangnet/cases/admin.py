@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from vangnet.common.admin import ReadOnlyAdmin
+
 from .models import Case, TriageRule
 
 
@@ -13,17 +15,8 @@ class TriageRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(ReadOnlyAdmin):
     """Read-only overview; cases change only through the staff pages, which write events."""
 
     list_display = ["reference", "organisation", "status", "priority", "owner", "created_at"]
     list_filter = ["status", "priority", "organisation"]
-
-    def has_add_permission(self, request: object) -> bool:
-        return False
-
-    def has_change_permission(self, request: object, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: object, obj: object = None) -> bool:
-        return False

@@ -3,8 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
-from django.utils import translation
 
+from vangnet.common.i18n import BilingualMixin
 from vangnet.common.refcache import cached
 
 from .models import ReferralOrganisation
@@ -13,15 +13,11 @@ SHAREABLE_KEY = "directory:shareable"
 
 
 @dataclass(frozen=True)
-class OrganisationEntry:
+class OrganisationEntry(BilingualMixin):
     id: int
     slug: str
     name_nl: str
     name_en: str
-
-    @property
-    def name(self) -> str:
-        return (self.name_en if (translation.get_language() or "nl")[:2] == "en" else "") or self.name_nl
 
 
 def active_organisations() -> QuerySet[ReferralOrganisation]:

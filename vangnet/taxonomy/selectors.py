@@ -3,8 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
-from django.utils import translation
 
+from vangnet.common.i18n import BilingualMixin
 from vangnet.common.refcache import cached
 
 from .models import FormOfViolence
@@ -13,7 +13,7 @@ CATALOGUE_KEY = "taxonomy:active-forms"
 
 
 @dataclass(frozen=True)
-class FormEntry:
+class FormEntry(BilingualMixin):
     """What the report flow needs of a form of violence, cheap to keep in memory."""
 
     id: int
@@ -21,10 +21,6 @@ class FormEntry:
     name_nl: str
     name_en: str
     involves_sexual_imagery: bool
-
-    @property
-    def name(self) -> str:
-        return (self.name_en if (translation.get_language() or "nl")[:2] == "en" else "") or self.name_nl
 
 
 def active_forms() -> QuerySet[FormOfViolence]:
