@@ -40,3 +40,22 @@ def test_keys_can_be_rotated(settings) -> None:
     settings.VANGNET_FIELD_ENCRYPTION_KEYS = [new]
     with pytest.raises(ValueError, match="cannot be decrypted"):
         decrypt(stored)
+
+
+def test_a_half_finished_report_is_encrypted_in_the_session_table(client) -> None:
+    from django.contrib.sessions.models import Session
+
+    client.post("/nl/report/", {"report_wizard-current_step": "danger", "danger-immediate_danger": "no"})
+    client.post("/nl/report/", {"report_wizard-current_step": "who", "who-reporter_role": "victim"})
+    client.post("/nl/report/", {"report_wizard-current_step": "what", "what-forms": ["doxing"],
+                                "what-description": "He posted my address on a forum."})
+    from django.contrib.sessions.backends.db import SessionStore as PlainStore
+
+    from vangnet.common.sessions import SessionStore
+
+    stored = Session.objects.get().session_data
+    assert stored.startswith(PREFIX)
+    assert PlainStore().decode(stored) == {}, "without the key the session says nothing"
+    assert "He posted my address on a forum." in str(SessionStore().decode(stored))
+    page = client.get("/nl/report/").content.decode()
+    assert 'value="where"' in page, "the encrypted session still carries her answers"

@@ -1,0 +1,24 @@
+"""Database sessions whose contents are encrypted at rest.
+
+A half-finished report lives in the session until it is sent (at most four hours), so the
+session table holds a reporter's story: it is kept encrypted like the report itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+
+from .crypto import decrypt, encrypt
+
+
+class SessionStore(DatabaseSessionStore):
+    def encode(self, session_dict: dict[str, Any]) -> str:
+        return encrypt(super().encode(session_dict))
+
+    def decode(self, session_data: str) -> dict[str, Any]:
+        try:
+            return super().decode(decrypt(session_data))
+        except ValueError:  # a key that is gone: start an empty session rather than fail
+            return {}
