@@ -224,7 +224,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load (bounded)")
     parser.add_argument("--max-requests", type=int, default=200_000)
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1), help="gunicorn worker processes")
     parser.add_argument("--rate", type=float, default=50.0,
                         help="total offered reports per second across all clients (open loop); 0 = closed loop")
     args = parser.parse_args()

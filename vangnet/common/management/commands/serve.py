@@ -17,7 +17,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("VANGNET_WEB_WORKERS", "3")))
+        parser.add_argument("--workers", type=int,
+                            default=int(os.environ.get("VANGNET_WEB_WORKERS", str(2 * (os.cpu_count() or 1)))))
         parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
 
     def handle(self, *args: object, **options: object) -> None:
