@@ -18,7 +18,8 @@ def hash_token(token: str) -> str:
 
 
 @transaction.atomic
-def create_api_token(*, organisation: Organisation, name: str, actor: Actor, token: str | None = None) -> tuple[ApiToken, str]:
+def create_api_token(*, organisation: Organisation, name: str, actor: Actor,
+                     token: str | None = None) -> tuple[ApiToken, str]:
     """Create a token and return it with its plain value, which is shown once and never stored."""
     plain = token or secrets.token_urlsafe(32)
     if len(plain) < 24:

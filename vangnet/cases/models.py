@@ -89,7 +89,8 @@ class TriageOutcome(models.Model):
     rule_name = models.CharField(_("rule"), max_length=120)
     reason = models.TextField(_("reason"))
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, null=True, blank=True)
-    suggested_referrals = models.ManyToManyField("directory.ReferralOrganisation", verbose_name=_("suggested referrals"),
+    suggested_referrals = models.ManyToManyField("directory.ReferralOrganisation",
+                                                 verbose_name=_("suggested referrals"),
                                                  blank=True, related_name="+")
     required_steps = models.JSONField(_("required steps"), default=list)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -97,16 +97,13 @@ def _case_action(name: str, run: Callable[[HttpRequest, Case, dict[str, Any]], s
         if form.is_valid():
             try:
                 message = run(request, case, form.cleaned_data)
-            except PermissionDenied:
-                raise
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
             else:
                 messages.success(request, message)
-                target = case.merged_into_id if name == "merge" else case.pk
-                case.refresh_from_db()
-                return redirect("cases:detail", case_id=case.merged_into_id or target)
+                case.refresh_from_db()  # a merged case sends staff on to the case it joined
+                return redirect("cases:detail", case_id=case.merged_into_id or case.pk)
         return _render_case(request, case, forms, status=400)
 
     view.__name__ = f"case_{name}"

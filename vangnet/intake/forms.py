@@ -169,7 +169,8 @@ ReportForm = _step("ReportForm", *[name for _n, form in STEP_FORMS for name in f
 
 class FollowupLoginForm(forms.Form):
     receipt_code = forms.CharField(label=_("Receipt code"), max_length=40,
-                                   widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}))
+                                   widget=forms.TextInput(attrs={"autocomplete": "off",
+                                                                 "autocapitalize": "characters"}))
     secret = forms.CharField(label=_("Secret"), max_length=60,
                              widget=forms.PasswordInput(attrs={"autocomplete": "off"}))
 

@@ -103,7 +103,8 @@ class InfoPage(BilingualMixin, models.Model):
     slug = models.SlugField(_("slug"), unique=True)
     title_nl = models.CharField(_("title (Dutch)"), max_length=200)
     title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
-    body_nl = models.TextField(_("text (Dutch)"), help_text=_("Paragraphs separated by a blank line; lines starting with '- ' form a list."))
+    body_nl = models.TextField(
+        _("text (Dutch)"), help_text=_("Paragraphs separated by a blank line; lines starting with '- ' form a list."))
     body_en = models.TextField(_("text (English)"), blank=True)
     is_published = models.BooleanField(_("published"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=100)

@@ -113,7 +113,8 @@ def _submit_report(*, data: dict[str, Any], organisation: Organisation, channel:
         perpetrator_count=data.get("perpetrator_count", ""), duration=data.get("duration", ""),
         contact_preference=data.get("contact_preference") or ContactPreference.NONE,
         contact_email=data.get("contact_email", ""), contact_phone=data.get("contact_phone", ""),
-        consent_processing=bool(data["consent_processing"]), consent_share_with_id=share_with.id if share_with else None,
+        consent_processing=bool(data["consent_processing"]),
+        consent_share_with_id=share_with.id if share_with else None,
     )
     Report.forms.through.objects.bulk_create(
         Report.forms.through(report_id=report.pk, formofviolence_id=f.id) for f in forms)

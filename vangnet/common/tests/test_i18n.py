@@ -31,7 +31,8 @@ def test_the_catalogue_is_not_stale(tmp_path: Path) -> None:
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__", "tests", "*.mo"))
     subprocess.run(["django-admin", "makemessages", "-l", "nl", "--no-location", "--no-obsolete", "-i", "tests/*"],
                    cwd=copy, check=True, capture_output=True,
-                   env={"DJANGO_SETTINGS_MODULE": "vangnet.config.test", "PATH": str(Path(shutil.which("django-admin")).parent) + ":/usr/bin:/bin"})
+                   env={"DJANGO_SETTINGS_MODULE": "vangnet.config.test",
+                        "PATH": str(Path(shutil.which("django-admin")).parent) + ":/usr/bin:/bin"})
     fresh = {e.msgid for e in polib.pofile(str(copy / "locale" / "nl" / "LC_MESSAGES" / "django.po"))}
     committed = {e.msgid for e in polib.pofile(str(PO))}
     assert fresh == committed, f"new: {sorted(fresh - committed)}; gone: {sorted(committed - fresh)}"

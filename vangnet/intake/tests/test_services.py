@@ -57,7 +57,8 @@ def test_a_joining_report_can_raise_but_never_lower_the_priority(submit) -> None
     assert case.priority == Priority.P1
 
 
-def test_receipt_is_emailed_through_the_worker(submit, smtp_inbox, run_worker, django_capture_on_commit_callbacks) -> None:
+def test_receipt_is_emailed_through_the_worker(submit, smtp_inbox, run_worker,
+                                               django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         submitted = submit(contact_preference="email", contact_email="her@example.org", language="en")
     assert smtp_inbox.messages == [], "nothing is sent before the worker runs"

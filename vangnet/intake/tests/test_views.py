@@ -1,5 +1,4 @@
 import pytest
-from django.urls import reverse
 
 from vangnet.audit.choices import EventType
 from vangnet.audit.models import Event
