@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 
 from .choices import ROLE_PERMISSIONS
 from .models import ApiToken, Membership, Organisation
 from .services import hash_token
 
 
-def organisations_for_user(*, user: AbstractBaseUser | AnonymousUser) -> list[Organisation]:
+def organisations_for_user(*, user: User | AnonymousUser) -> list[Organisation]:
     if not user.is_authenticated or not user.is_active:
         return []
     return [m.organisation for m in Membership.objects.filter(user=user, organisation__is_active=True)
             .select_related("organisation")]
 
 
-def user_has_permission(*, user: AbstractBaseUser | AnonymousUser, organisation_id: int, permission: str) -> bool:
+def user_has_permission(*, user: User | AnonymousUser, organisation_id: int, permission: str) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     roles = Membership.objects.filter(user=user, organisation_id=organisation_id,

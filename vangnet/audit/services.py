@@ -10,7 +10,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,11 +25,11 @@ class Actor:
     """Who made a change: a staff user, the reporter, a partner's API token or the system."""
 
     type: ActorType
-    user: AbstractBaseUser | None = None
+    user: User | None = None
     label: str = ""
 
     @classmethod
-    def staff(cls, user: AbstractBaseUser) -> "Actor":
+    def staff(cls, user: User) -> "Actor":
         return cls(type=ActorType.STAFF, user=user, label=user.get_username())
 
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
@@ -17,7 +17,7 @@ from .choices import OPEN_STATUSES
 from .models import Case
 
 
-def visible_cases(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Case]:
+def visible_cases(*, user: User | AnonymousUser) -> QuerySet[Case]:
     """Cases of the organisations where ``user`` may view cases; nothing else, ever."""
     if not user.is_authenticated or not user.is_active:
         return Case.objects.none()
@@ -34,7 +34,7 @@ class QueueFilters:
     query: str = ""
 
 
-def case_queue(*, user: AbstractBaseUser, filters: QueueFilters) -> QuerySet[Case]:
+def case_queue(*, user: User, filters: QueueFilters) -> QuerySet[Case]:
     """The work queue: most urgent first, then longest waiting."""
     cases = visible_cases(user=user).filter(merged_into__isnull=True)
     if filters.status == "open":
@@ -56,7 +56,7 @@ def case_queue(*, user: AbstractBaseUser, filters: QueueFilters) -> QuerySet[Cas
             .order_by("priority", "created_at"))
 
 
-def get_case_for_user(*, user: AbstractBaseUser | AnonymousUser, case_id: int) -> Case:
+def get_case_for_user(*, user: User | AnonymousUser, case_id: int) -> Case:
     """The case if ``user`` may see it; 404 otherwise, so other organisations' cases stay invisible."""
     case = visible_cases(user=user).select_related("owner", "organisation", "merged_into").filter(pk=case_id).first()
     if case is None:

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Min
@@ -34,7 +34,7 @@ def _new_reference() -> str:
     return "C-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
 
 
-def _require(user: AbstractBaseUser, case: Case, permission: str) -> None:
+def _require(user: User, case: Case, permission: str) -> None:
     if not user_has_permission(user=user, organisation_id=case.organisation_id, permission=permission):
         raise PermissionDenied(_("You may not do this for this case."))
 
@@ -118,7 +118,7 @@ def _priority_from_outcomes(case: Case) -> int:
 
 
 @transaction.atomic
-def assign_owner(*, case: Case, owner: AbstractBaseUser, actor: AbstractBaseUser) -> Case:
+def assign_owner(*, case: Case, owner: User, actor: User) -> Case:
     """Make ``owner`` the case owner ("regiehouder"); they must work for the case's organisation."""
     _require(actor, case, Permission.ASSIGN)
     if not user_has_permission(user=owner, organisation_id=case.organisation_id, permission=Permission.WORK_CASES):
@@ -144,7 +144,7 @@ def _transition(case: Case, new_status: str, *, reason: str, actor: Actor) -> No
 
 
 @transaction.atomic
-def change_status(*, case: Case, status: str, reason: str, actor: AbstractBaseUser) -> Case:
+def change_status(*, case: Case, status: str, reason: str, actor: User) -> Case:
     """Move the case along the allowed transitions; a reason is always required."""
     _require(actor, case, Permission.WORK_CASES)
     reason = _clean_text(reason, field="reason")
@@ -156,7 +156,7 @@ def change_status(*, case: Case, status: str, reason: str, actor: AbstractBaseUs
 
 
 @transaction.atomic
-def add_note(*, case: Case, text: str, actor: AbstractBaseUser) -> InternalNote:
+def add_note(*, case: Case, text: str, actor: User) -> InternalNote:
     _require(actor, case, Permission.WORK_CASES)
     note = InternalNote.objects.create(case=case, author=actor, text=_clean_text(text, field="text"))
     record_event(actor=Actor.staff(actor), event_type=EventType.CASE_NOTE_ADDED, object_type="note",
@@ -165,7 +165,7 @@ def add_note(*, case: Case, text: str, actor: AbstractBaseUser) -> InternalNote:
 
 
 @transaction.atomic
-def send_message(*, case: Case, report: Report, text: str, actor: AbstractBaseUser) -> Message:
+def send_message(*, case: Case, report: Report, text: str, actor: User) -> Message:
     """Write to one reporter; she is told by e-mail that a message waits, never what it says."""
     _require(actor, case, Permission.WORK_CASES)
     if report.case_id != case.pk:
@@ -182,7 +182,7 @@ def send_message(*, case: Case, report: Report, text: str, actor: AbstractBaseUs
 
 @transaction.atomic
 def refer_case(*, case: Case, report: Report, organisation: ReferralOrganisation, summary: str,
-               actor: AbstractBaseUser) -> Referral:
+               actor: User) -> Referral:
     """Hand the case over to an organisation the reporter consented to share with."""
     _require(actor, case, Permission.REFER)
     if report.case_id != case.pk:
@@ -204,7 +204,7 @@ def refer_case(*, case: Case, report: Report, organisation: ReferralOrganisation
 
 
 @transaction.atomic
-def merge_cases(*, source: Case, target: Case, actor: AbstractBaseUser) -> Case:
+def merge_cases(*, source: Case, target: Case, actor: User) -> Case:
     """Fold ``source`` into ``target``: its reports, notes, messages and triage move over."""
     _require(actor, source, Permission.MERGE_SPLIT)
     _require(actor, target, Permission.MERGE_SPLIT)
@@ -231,7 +231,7 @@ def merge_cases(*, source: Case, target: Case, actor: AbstractBaseUser) -> Case:
 
 
 @transaction.atomic
-def split_report(*, case: Case, report: Report, actor: AbstractBaseUser) -> Case:
+def split_report(*, case: Case, report: Report, actor: User) -> Case:
     """Move one report, with its messages and triage, out into a case of its own."""
     _require(actor, case, Permission.MERGE_SPLIT)
     if report.case_id != case.pk:

@@ -8,10 +8,10 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -29,15 +29,19 @@ from .models import Case
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET or {"status": "open"})
-    form.fields["form"].choices = [("", _("Any"))] + [(f.slug, f.name) for f in active_forms()]
+    form.fields["form"].choices = [  # type: ignore[attr-defined]
+        ("", _("Any"))] + [(f.slug, f.name) for f in active_forms()]
     filters = selectors.QueueFilters()
     if form.is_valid():
         filters = selectors.QueueFilters(**{k: v for k, v in form.cleaned_data.items() if v is not None})
-    cases = list(selectors.case_queue(user=request.user, filters=filters)[:500])
-    now = timezone.now()
-    for case in cases:
-        case.waiting = now - case.created_at
+    cases = list(selectors.case_queue(user=_staff(request), filters=filters)[:500])
     return render(request, "cases/queue.html", {"cases": cases, "filter_form": form})
+
+
+def _staff(request: HttpRequest) -> User:
+    """The logged-in staff member; every view here is behind ``login_required``."""
+    assert isinstance(request.user, User)
+    return request.user
 
 
 def _permissions(user: Any, case: Case) -> set[str]:
@@ -62,7 +66,7 @@ def _case_forms(case: Case, data: Any = None, active: str = "") -> dict[str, Any
     forms["message"].fields["report"].choices = live
     forms["refer"].fields["report"].choices = [
         (str(r.pk), f"{r.receipt_code} → {r.consent_share_with.name}") for r in reports
-        if not r.is_withdrawn and r.consent_share_with_id]
+        if not r.is_withdrawn and r.consent_share_with is not None]
     forms["split"].fields["report"].choices = [(str(r.pk), r.receipt_code) for r in reports]
     return forms
 
@@ -119,22 +123,22 @@ def _report(case: Case, report_id: str) -> Any:
 
 def _assign(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
     owner = get_user_model().objects.get(pk=data["owner"])
-    services.assign_owner(case=case, owner=owner, actor=request.user)
+    services.assign_owner(case=case, owner=owner, actor=_staff(request))
     return _("Case owner set to %(name)s.") % {"name": owner.get_username()}
 
 
 def _status(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
-    services.change_status(case=case, status=data["status"], reason=data["reason"], actor=request.user)
+    services.change_status(case=case, status=data["status"], reason=data["reason"], actor=_staff(request))
     return _("Status changed.")
 
 
 def _note(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
-    services.add_note(case=case, text=data["text"], actor=request.user)
+    services.add_note(case=case, text=data["text"], actor=_staff(request))
     return _("Note added.")
 
 
 def _message(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
-    services.send_message(case=case, report=_report(case, data["report"]), text=data["text"], actor=request.user)
+    services.send_message(case=case, report=_report(case, data["report"]), text=data["text"], actor=_staff(request))
     return _("Message sent. The reporter sees it on her follow-up page.")
 
 
@@ -144,7 +148,7 @@ def _refer(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
     if organisation is None:
         raise ValidationError({"report": _("The reporter did not consent to sharing her report.")})
     services.refer_case(case=case, report=report, organisation=organisation, summary=data["summary"],
-                        actor=request.user)
+                        actor=_staff(request))
     return _("Referred to %(org)s.") % {"org": organisation.name}
 
 
@@ -152,12 +156,12 @@ def _merge(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
     target = selectors.visible_cases(user=request.user).filter(reference__iexact=data["target"].strip()).first()
     if target is None:
         raise ValidationError({"target": _("No case with this reference.")})
-    services.merge_cases(source=case, target=target, actor=request.user)
+    services.merge_cases(source=case, target=target, actor=_staff(request))
     return _("Case merged into %(ref)s.") % {"ref": target.reference}
 
 
 def _split(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
-    new_case = services.split_report(case=case, report=_report(case, data["report"]), actor=request.user)
+    new_case = services.split_report(case=case, report=_report(case, data["report"]), actor=_staff(request))
     return _("Report moved to the new case %(ref)s.") % {"ref": new_case.reference}
 
 

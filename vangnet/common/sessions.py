@@ -17,8 +17,9 @@ class SessionStore(DatabaseSessionStore):
     def encode(self, session_dict: dict[str, Any]) -> str:
         return encrypt(super().encode(session_dict))
 
-    def decode(self, session_data: str) -> dict[str, Any]:
+    def decode(self, session_data: bytes | str) -> dict[str, Any]:
+        text = session_data.decode() if isinstance(session_data, bytes) else session_data
         try:
-            return super().decode(decrypt(session_data))
+            return super().decode(decrypt(text))
         except ValueError:  # a key that is gone: start an empty session rather than fail
             return {}

@@ -31,8 +31,8 @@ api = NinjaAPI(title="vangnet partner API", version="1", urls_namespace="api", a
                description="Submit reports of online violence from a partner organisation's own form.")
 
 
-def _enum(choices: type) -> Any:
-    return Literal[tuple(choices.values)]  # type: ignore[valid-type]
+def _enum(choices: Any) -> Any:
+    return Literal[tuple(choices.values)]
 
 
 class ReportIn(Schema):
@@ -81,7 +81,7 @@ def unauthorized(request: HttpRequest, exc: AuthenticationError) -> Any:
 
 @api.post("/reports", response={201: ReportCreated, 400: FieldErrors}, summary="Submit a report")
 def create_report(request: HttpRequest, payload: ReportIn) -> Any:
-    token = request.auth
+    token = request.auth  # type: ignore[attr-defined]  # set by TokenAuth
     data = payload.dict()
     language = data.pop("language")
     data["immediate_danger"] = "yes" if data["immediate_danger"] else "no"

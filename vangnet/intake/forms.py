@@ -124,13 +124,15 @@ class _ReportFields(forms.Form):
         for name in self.field_names:
             self.fields[name] = all_fields[name]
         if "forms" in self.fields:
-            self.fields["forms"].choices = [(f.slug, f.name) for f in form_catalogue().values()]
+            self.fields["forms"].choices = [  # type: ignore[attr-defined]
+                (f.slug, f.name) for f in form_catalogue().values()]
         if "share_with" in self.fields:
-            self.fields["share_with"].choices = [("", _("No, do not share my report"))] + [
+            self.fields["share_with"].choices = [  # type: ignore[attr-defined]
+                ("", _("No, do not share my report"))] + [
                 (o.slug, o.name) for o in shareable_catalogue().values()]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if "contact_preference" in self.fields:
             preference = data.get("contact_preference")
             if preference == ContactPreference.EMAIL and not data.get("contact_email"):

@@ -165,7 +165,7 @@ def withdraw_report(*, report: Report) -> Report:
     report.messages.all().delete()
     record_event(actor=Actor.reporter(), event_type=EventType.REPORT_WITHDRAWN, object_type="report",
                  object_id=report.pk, case_id=report.case_id, data={"receipt_code": report.receipt_code})
-    if report.case_id:
+    if report.case is not None:
         case_services.close_if_no_active_reports(case=report.case, actor=Actor.system(),
                                                  reason="every report in the case was withdrawn")
     return report

@@ -18,7 +18,7 @@ from formtools.wizard.views import SessionWizardView
 
 from vangnet.accounts.models import Organisation
 from vangnet.audit.services import Actor
-from vangnet.cases.choices import REPORTER_STATUS_TEXT
+from vangnet.cases.choices import REPORTER_STATUS_TEXT, CaseStatus
 from vangnet.directory.selectors import active_organisations, organisations_for_form
 from vangnet.taxonomy.models import FormOfViolence
 from vangnet.taxonomy.selectors import active_forms
@@ -145,7 +145,7 @@ def followup(request: HttpRequest) -> HttpResponse:
         services.add_information(report=report, text=form.cleaned_data["text"])
         messages.success(request, _("Thank you. We have added this to your report."))
         return redirect("intake:followup")
-    status = report.case.status if report.case else "new"
+    status = CaseStatus(report.case.status if report.case else CaseStatus.NEW)
     return render(request, "intake/followup.html", {
         "report": report, "form": form, "status_text": REPORTER_STATUS_TEXT.get(status, ""),
         "case_messages": selectors.messages_for_reporter(report=report),
