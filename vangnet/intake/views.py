@@ -24,7 +24,7 @@ from vangnet.taxonomy.models import FormOfViolence
 from vangnet.taxonomy.selectors import active_forms
 
 from . import selectors, services
-from .choices import Channel
+from .choices import MINOR_AGE_BANDS, Channel
 from .forms import STEP_FORMS, AddInformationForm, FollowupLoginForm, WithdrawForm
 
 SESSION_RECEIPT = "vangnet_receipt"
@@ -99,6 +99,7 @@ class ReportWizard(SessionWizardView):
         self.request.session[SESSION_RECEIPT] = {
             "code": submitted.report.receipt_code, "secret": submitted.secret,
             "urgent": submitted.report.immediate_danger, "email": bool(submitted.report.contact_email),
+            "minor": submitted.report.age_band in MINOR_AGE_BANDS,
         }
         return redirect("intake:receipt")
 
@@ -108,7 +109,8 @@ class ReportWizard(SessionWizardView):
 def receipt(request: HttpRequest) -> HttpResponse:
     """Shows the receipt code and secret exactly once."""
     data = request.session.pop(SESSION_RECEIPT, None)
-    return render(request, "intake/receipt.html", {"receipt": data})
+    youth_help = active_organisations().filter(handles_minors=True) if data and data.get("minor") else []
+    return render(request, "intake/receipt.html", {"receipt": data, "organisations": youth_help})
 
 
 @ratelimit(key="ip", rate=lambda group, request: settings.VANGNET_FOLLOWUP_IP_RATE, method="POST", block=True)

@@ -194,3 +194,14 @@ def test_reloading_the_flow_keeps_the_answers(client) -> None:
     assert Report.objects.get().reporter_role == "parent"
     restarted = client.get("/nl/report/?restart").content.decode()
     assert 'value="danger"' in restarted
+
+
+def test_a_report_about_a_minor_shows_help_for_young_people(client) -> None:
+    response = complete_flow(client, lang="en", overrides={"age": {"age_band": "12_15"}})
+    page = client.get(response.url).content.decode()
+    assert "Help for children and young people" in page and "Fier" in page and "Helpwanted" in page
+
+
+def test_an_adult_report_does_not_show_youth_help(client) -> None:
+    response = complete_flow(client, lang="en")
+    assert "Help for children and young people" not in client.get(response.url).content.decode()
