@@ -101,11 +101,18 @@ def test_quick_exit_leaves_and_the_report_page_is_not_in_history(phone: Page, si
     assert "/report/" not in phone.url
 
 
-def test_escape_twice_leaves(phone: Page, site: str) -> None:
+def test_escape_twice_leaves_and_closes_the_open_report(phone: Page, site: str, submit) -> None:
+    submitted = submit()
     phone.goto(f"{site}/en/followup/")
+    phone.get_by_label("Receipt code").fill(submitted.report.receipt_code)
+    phone.get_by_label("Secret").fill(submitted.secret)
+    phone.get_by_role("button", name="Open my report").click()
+    expect(phone.locator("[data-report-status]")).to_be_visible()
     phone.keyboard.press("Escape")
     phone.keyboard.press("Escape")
     phone.wait_for_url(NEUTRAL_SITE)
+    phone.goto(f"{site}/en/followup/report/")
+    assert phone.url.endswith("/en/followup/"), "whoever picks up the phone next finds no open report"
 
 
 def test_follow_up_messages_additions_and_withdrawal(phone: Page, site: str, supervisor) -> None:

@@ -1,7 +1,20 @@
 """Shared views: the kind answer to a rate-limited request."""
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+
+
+@csrf_exempt  # the browser's beacon carries no token; the only effect is forgetting the session
+def quick_exit(request: HttpRequest) -> HttpResponse:
+    """Forget everything this browser's session holds (answers, an open report), then leave.
+
+    The quick-exit link points here, so it works without JavaScript; with JavaScript the
+    page sends a beacon here and replaces itself in the history with the neutral site.
+    """
+    request.session.flush()
+    return redirect(settings.VANGNET_QUICK_EXIT_URL)
 
 
 def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -205,3 +205,34 @@ def test_a_report_about_a_minor_shows_help_for_young_people(client) -> None:
 def test_an_adult_report_does_not_show_youth_help(client) -> None:
     response = complete_flow(client, lang="en")
     assert "Help for children and young people" not in client.get(response.url).content.decode()
+
+
+def test_quick_exit_forgets_the_open_report_and_leaves(client, submit, settings) -> None:
+    submitted = submit()
+    _login(client, submitted.report.receipt_code, submitted.secret)
+    assert client.get("/nl/followup/report/").status_code == 200
+    response = client.get("/exit/")
+    assert response.status_code == 302 and response.url == settings.VANGNET_QUICK_EXIT_URL
+    assert client.get("/nl/followup/report/").status_code == 302, "the report is closed on this device"
+
+
+def test_quick_exit_forgets_half_finished_answers(client) -> None:
+    post_step(client, "danger", {"immediate_danger": "no"})
+    post_step(client, "who", {"reporter_role": "victim"})
+    client.get("/exit/")
+    assert 'value="danger"' in client.get("/nl/report/").content.decode()
+
+
+def test_the_quick_exit_beacon_needs_no_csrf_token(submit) -> None:
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    submitted = submit()
+    client.get("/nl/followup/")
+    token = client.cookies["csrftoken"].value
+    login = client.post("/nl/followup/", {"receipt_code": submitted.report.receipt_code, "secret": submitted.secret,
+                                          "csrfmiddlewaretoken": token})
+    assert login.status_code == 302
+    assert client.get("/nl/followup/report/").status_code == 200
+    assert client.post("/exit/").status_code == 302  # what navigator.sendBeacon sends: no token
+    assert client.get("/nl/followup/report/").status_code == 302

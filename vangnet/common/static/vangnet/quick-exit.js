@@ -2,15 +2,17 @@
 // Back button does not bring the report page back. Without JavaScript the link still works.
 (function () {
   "use strict";
-  function leave(url) {
+  function leave(link) {
     try { document.body.style.visibility = "hidden"; } catch (e) { /* ignore */ }
-    window.location.replace(url);
+    // Ask the server to forget this session (answers, an open report) without waiting.
+    try { navigator.sendBeacon(link.href); } catch (e) { /* the link itself still works */ }
+    window.location.replace(link.getAttribute("data-target") || link.href);
   }
   document.addEventListener("click", function (event) {
     var link = event.target.closest("[data-quick-exit]");
     if (!link) { return; }
     event.preventDefault();
-    leave(link.href);
+    leave(link);
   });
   var lastEscape = 0;
   document.addEventListener("keydown", function (event) {
@@ -18,7 +20,7 @@
     var now = Date.now();
     if (now - lastEscape < 800) {
       var link = document.querySelector("[data-quick-exit]");
-      if (link) { leave(link.href); }
+      if (link) { leave(link); }
     }
     lastEscape = now;
   });
