@@ -8,6 +8,7 @@ class EventType(models.TextChoices):
     REPORT_SUBMITTED = "report.submitted", _("Report submitted")
     REPORT_INFO_ADDED = "report.info_added", _("Reporter added information")
     REPORT_WITHDRAWN = "report.withdrawn", _("Report withdrawn by the reporter")
+    REPORT_ERASED = "report.erased", _("Personal data erased after the retention period")
     CASE_CREATED = "case.created", _("Case opened")
     CASE_REPORT_JOINED = "case.report_joined", _("Report joined the case")
     CASE_TRIAGED = "case.triaged", _("Triage rules applied")
@@ -18,6 +19,7 @@ class EventType(models.TextChoices):
     CASE_REFERRED = "case.referred", _("Referred to an organisation")
     CASE_MERGED = "case.merged", _("Cases merged")
     CASE_SPLIT = "case.split", _("Report split into a new case")
+    CASE_ERASED = "case.erased", _("Case texts erased after the retention period")
     API_TOKEN_CREATED = "api_token.created", _("API token created")
 
 

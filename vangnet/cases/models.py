@@ -32,6 +32,9 @@ class Case(models.Model):
                                     on_delete=models.PROTECT, related_name="merged_cases")
     created_at = models.DateTimeField(_("opened at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True,
+                                     help_text=_("The retention period of personal data runs from here."))
+    texts_erased_at = models.DateTimeField(_("texts erased at"), null=True, blank=True)
 
     class Meta:
         ordering = ["priority", "created_at"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Q, QuerySet
@@ -13,7 +14,7 @@ from vangnet.accounts.models import Membership
 from vangnet.audit.models import Event
 from vangnet.audit.selectors import events_for_case
 
-from .choices import OPEN_STATUSES
+from .choices import OPEN_STATUSES, CaseStatus
 from .models import Case
 
 
@@ -74,3 +75,8 @@ def possible_owners(*, case: Case) -> QuerySet[Membership]:
     roles = [role for role, perms in ROLE_PERMISSIONS.items() if Permission.WORK_CASES in perms]
     return (Membership.objects.filter(organisation_id=case.organisation_id, role__in=roles, user__is_active=True)
             .select_related("user").order_by("user__username"))
+
+
+def cases_past_retention(*, closed_before: datetime) -> QuerySet[Case]:
+    """Closed cases whose texts have not been erased yet, closed before the cut-off."""
+    return Case.objects.filter(status=CaseStatus.CLOSED, closed_at__lt=closed_before, texts_erased_at__isnull=True)

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Min
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vangnet.accounts.choices import Permission
@@ -138,7 +139,8 @@ def _transition(case: Case, new_status: str, *, reason: str, actor: Actor) -> No
             "old": CaseStatus(case.status).label, "new": CaseStatus(new_status).label}})
     old = case.status
     case.status = new_status
-    case.save(update_fields=["status", "updated_at"])
+    case.closed_at = timezone.now() if new_status == CaseStatus.CLOSED else None
+    case.save(update_fields=["status", "closed_at", "updated_at"])
     record_event(actor=actor, event_type=EventType.CASE_STATUS_CHANGED, object_type="case", object_id=case.pk,
                  case_id=case.pk, data={"from": old, "to": new_status, "reason": reason})
 
@@ -223,7 +225,8 @@ def merge_cases(*, source: Case, target: Case, actor: User) -> Case:
     target.save(update_fields=["required_steps", "priority", "updated_at"])
     source.merged_into = target
     source.status = CaseStatus.CLOSED
-    source.save(update_fields=["merged_into", "status", "updated_at"])
+    source.closed_at = timezone.now()
+    source.save(update_fields=["merged_into", "status", "closed_at", "updated_at"])
     for case_id in (source.pk, target.pk):
         record_event(actor=Actor.staff(actor), event_type=EventType.CASE_MERGED, object_type="case",
                      object_id=case_id, case_id=case_id, data={"source": source.reference, "target": target.reference})
@@ -263,3 +266,20 @@ def close_if_no_active_reports(*, case: Case, actor: Actor, reason: str) -> None
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.status in OPEN_STATUSES and not case.reports.filter(withdrawn_at__isnull=True).exists():
         _transition(case, CaseStatus.CLOSED, reason=reason, actor=actor)
+
+
+ERASED = "—"
+
+
+def erase_case_texts(*, case: Case) -> None:
+    """Blank staff-written texts of a case whose retention period ended (notes, messages, hand-overs).
+
+    The rows stay, so the timeline and the figures still show that the work was done.
+    """
+    case.notes.update(text=ERASED)
+    case.messages.update(text=ERASED)
+    case.referrals.update(summary=ERASED)
+    case.texts_erased_at = timezone.now()
+    case.save(update_fields=["texts_erased_at", "updated_at"])
+    record_event(actor=Actor.system(), event_type=EventType.CASE_ERASED, object_type="case", object_id=case.pk,
+                 case_id=case.pk, data={"closed_at": case.closed_at})

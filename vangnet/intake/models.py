@@ -50,6 +50,7 @@ class Report(models.Model):
                                            null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True, db_index=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    erased_at = models.DateTimeField(_("personal data erased at"), null=True, blank=True)
 
     class Meta:
         ordering = ["submitted_at"]

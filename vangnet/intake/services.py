@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.fernet import Fernet
@@ -17,6 +18,7 @@ from django.utils import timezone
 from vangnet.accounts.models import Organisation
 from vangnet.audit.choices import EventType
 from vangnet.audit.services import Actor, batched_events, record_event
+from vangnet.cases import selectors as case_selectors
 from vangnet.cases import services as case_services
 from vangnet.cases.triage import ReportFacts
 from vangnet.directory.selectors import shareable_catalogue
@@ -140,32 +142,58 @@ def add_information(*, report: Report, text: str) -> ReportAddition:
     return addition
 
 
-WITHDRAW_ERASED = ("description", "platform", "contact_email", "contact_phone")
+ERASED_FIELDS = ("description", "platform", "contact_email", "contact_phone")
 
 
-@transaction.atomic
-def withdraw_report(*, report: Report) -> Report:
-    """Erase the reporter's personal data; keep the anonymous category answers and the event log.
+def _erase_personal_data(report: Report) -> None:
+    """Blank what identifies the reporter or tells her story; keep the anonymous category answers.
 
     What is kept (forms of violence, age band, relationship, number of perpetrators,
     duration, dates) identifies nobody and is needed for the statistics the law asks for
     and for accountability of what staff did.
     """
-    report = Report.objects.select_for_update().get(pk=report.pk)
-    if report.is_withdrawn:
-        return report
-    for field in WITHDRAW_ERASED:
+    for field in ERASED_FIELDS:
         setattr(report, field, "")
     report.contact_preference = ContactPreference.NONE
     report.consent_share_with = None
-    report.withdrawn_at = timezone.now()
-    report.save(update_fields=[*WITHDRAW_ERASED, "contact_preference", "consent_share_with", "withdrawn_at"])
+    report.erased_at = timezone.now()
+    report.save(update_fields=[*ERASED_FIELDS, "contact_preference", "consent_share_with", "erased_at"])
     report.urls.all().delete()
     report.additions.all().delete()
     report.messages.all().delete()
+
+
+@transaction.atomic
+def withdraw_report(*, report: Report) -> Report:
+    """The reporter withdraws: her personal data is erased and a case left without reports closes."""
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    if report.is_withdrawn:
+        return report
+    report.withdrawn_at = timezone.now()
+    report.save(update_fields=["withdrawn_at"])
+    _erase_personal_data(report)
     record_event(actor=Actor.reporter(), event_type=EventType.REPORT_WITHDRAWN, object_type="report",
                  object_id=report.pk, case_id=report.case_id, data={"receipt_code": report.receipt_code})
     if report.case is not None:
         case_services.close_if_no_active_reports(case=report.case, actor=Actor.system(),
                                                  reason="every report in the case was withdrawn")
     return report
+
+
+@transaction.atomic
+def apply_retention(*, now: datetime | None = None) -> int:
+    """Erase personal data of cases closed longer than ``VANGNET_RETENTION_DAYS`` ago; return how many cases.
+
+    Run daily (``vangnet apply_retention``). A reopened case starts its period again when it
+    closes again.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.VANGNET_RETENTION_DAYS)
+    cases = list(case_selectors.cases_past_retention(closed_before=cutoff).select_for_update())
+    for case in cases:
+        for report in case.reports.filter(erased_at__isnull=True):
+            _erase_personal_data(report)
+            record_event(actor=Actor.system(), event_type=EventType.REPORT_ERASED, object_type="report",
+                         object_id=report.pk, case_id=case.pk,
+                         data={"receipt_code": report.receipt_code, "reason": "retention period ended"})
+        case_services.erase_case_texts(case=case)
+    return len(cases)

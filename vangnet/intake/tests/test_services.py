@@ -1,3 +1,5 @@
+from io import StringIO
+
 import pytest
 from django.db import IntegrityError
 
@@ -119,3 +121,47 @@ def test_a_failed_submission_leaves_nothing_behind(submit, monkeypatch) -> None:
 ])
 def test_receipt_codes_are_read_forgivingly(typed: str, code: str) -> None:
     assert normalize_code(typed) == code
+
+
+def test_retention_erases_personal_data_of_long_closed_cases(submit, supervisor) -> None:
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from vangnet.cases import services as case_services
+    from vangnet.intake.services import apply_retention
+
+    old = submit(contact_preference="email", contact_email="her@example.org").report
+    recent = submit(urls="https://other.example/1").report
+    still_open = submit(urls="https://third.example/1").report
+    case_services.add_note(case=old.case, text="Spoke to her sister.", actor=supervisor)
+    for report in (old, recent):
+        case_services.change_status(case=report.case, status=CaseStatus.CLOSED, reason="done", actor=supervisor)
+    Case.objects.filter(pk=old.case_id).update(closed_at=timezone.now() - timedelta(days=400))
+
+    assert apply_retention() == 1
+    old.refresh_from_db()
+    assert old.erased_at is not None and old.description == "" and old.contact_email == ""
+    assert not old.urls.exists() and old.forms.exists() and old.age_band == "18_plus"
+    assert old.case.notes.get().text == "—"
+    assert Event.objects.filter(event_type=EventType.REPORT_ERASED, object_id=str(old.pk)).count() == 1
+    for report in (recent, still_open):
+        report.refresh_from_db()
+        assert report.erased_at is None and report.description
+    assert apply_retention() == 0, "erasing twice does nothing"
+    out = StringIO()
+    call_command("apply_retention", stdout=out)
+    assert "0 closed case" in out.getvalue()
+
+
+def test_reopening_a_case_restarts_its_retention_period(submit, supervisor) -> None:
+    from vangnet.cases import services as case_services
+
+    case = submit().report.case
+    case_services.change_status(case=case, status=CaseStatus.CLOSED, reason="done", actor=supervisor)
+    case.refresh_from_db()
+    assert case.closed_at is not None
+    case_services.change_status(case=case, status=CaseStatus.IN_PROGRESS, reason="she wrote again", actor=supervisor)
+    case.refresh_from_db()
+    assert case.closed_at is None

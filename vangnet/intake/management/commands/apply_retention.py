@@ -1,0 +1,13 @@
+"""``vangnet apply_retention``: erase personal data of cases closed longer than the retention period."""
+
+from django.core.management.base import BaseCommand
+
+from vangnet.intake.services import apply_retention
+
+
+class Command(BaseCommand):
+    help = "Erase personal data of cases closed more than VANGNET_RETENTION_DAYS ago (run daily)."
+
+    def handle(self, *args: object, **options: object) -> None:
+        count = apply_retention()
+        self.stdout.write(f"Personal data erased for {count} closed case(s).")
