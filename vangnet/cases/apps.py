@@ -10,6 +10,6 @@ class CasesConfig(AppConfig):
         from vangnet.common.refcache import invalidate_on_change
 
         from .models import TriageRule
-        from .triage import RULES_KEY
+        from .selectors import RULES_KEY
 
         invalidate_on_change(RULES_KEY, TriageRule)

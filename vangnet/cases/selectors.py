@@ -13,9 +13,10 @@ from vangnet.accounts.choices import ROLE_PERMISSIONS, Permission
 from vangnet.accounts.models import Membership
 from vangnet.audit.models import Event
 from vangnet.audit.selectors import events_for_case
+from vangnet.common.refcache import cached
 
 from .choices import OPEN_STATUSES, CaseStatus
-from .models import Case
+from .models import Case, TriageRule
 
 
 def visible_cases(*, user: User | AnonymousUser) -> QuerySet[Case]:
@@ -80,3 +81,19 @@ def possible_owners(*, case: Case) -> QuerySet[Membership]:
 def cases_past_retention(*, closed_before: datetime) -> QuerySet[Case]:
     """Closed cases whose texts have not been erased yet, closed before the cut-off."""
     return Case.objects.filter(status=CaseStatus.CLOSED, closed_at__lt=closed_before, texts_erased_at__isnull=True)
+
+
+RULES_KEY = "cases:active-triage-rules"
+
+
+@dataclass(frozen=True)
+class ActiveRule:
+    rule: TriageRule
+    referral_ids: tuple[int, ...]
+
+
+def active_rules() -> list[ActiveRule]:
+    """The active triage rules with their suggested referrals (cached per process, see common.refcache)."""
+    return cached(RULES_KEY, lambda: [
+        ActiveRule(rule, tuple(o.pk for o in rule.suggest_referrals.all()))
+        for rule in TriageRule.objects.filter(is_active=True).prefetch_related("suggest_referrals")])

@@ -21,7 +21,8 @@ from vangnet.audit.services import Actor, record_event
 from . import tasks
 from .choices import ALLOWED_TRANSITIONS, OPEN_STATUSES, CaseStatus, Priority
 from .models import Case, InternalNote, Message, Referral, TriageOutcome
-from .triage import FiredRule, ReportFacts, active_rules, evaluate
+from .selectors import active_rules
+from .triage import FiredRule, ReportFacts, evaluate
 
 if TYPE_CHECKING:
     from vangnet.directory.models import ReferralOrganisation

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from vangnet.common.refcache import cached
 
-from .models import TriageRule
+class TriageRule(Protocol):
+    """What the interpreter needs of a rule (``cases.models.TriageRule`` is one)."""
 
-RULES_KEY = "cases:active-triage-rules"
+    name: str
+    conditions: Any
+    priority: int | None
+    required_steps: Any
 
 LIST_CONDITIONS = {
     "forms_any": "forms",
@@ -92,15 +96,3 @@ def match_rule(rule: TriageRule, facts: ReportFacts) -> FiredRule | None:
 def evaluate(rules: Iterable[TriageRule], facts: ReportFacts) -> list[FiredRule]:
     return [fired for rule in rules if (fired := match_rule(rule, facts)) is not None]
 
-
-@dataclass(frozen=True)
-class ActiveRule:
-    rule: TriageRule
-    referral_ids: tuple[int, ...]
-
-
-def active_rules() -> list[ActiveRule]:
-    """The active rules with their suggested referrals (cached per process, see common.refcache)."""
-    return cached(RULES_KEY, lambda: [
-        ActiveRule(rule, tuple(o.pk for o in rule.suggest_referrals.all()))
-        for rule in TriageRule.objects.filter(is_active=True).prefetch_related("suggest_referrals")])

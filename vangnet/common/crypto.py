@@ -47,6 +47,16 @@ def decrypt(stored: str) -> str:
         raise ValueError("A stored value cannot be decrypted: check VANGNET_FIELD_ENCRYPTION_KEYS.") from exc
 
 
+def seal(text: str) -> str:
+    """Encrypt a value that must pass through the task queue's table (e.g. a receipt secret)."""
+    return fernet().encrypt(text.encode()).decode()
+
+
+def unseal(token: str, *, max_age_seconds: int = 24 * 3600) -> str:
+    """Decrypt what ``seal`` made; refuses tokens older than ``max_age_seconds``."""
+    return fernet().decrypt(token.encode(), ttl=max_age_seconds).decode()
+
+
 class EncryptedTextField(models.TextField):
     """Text kept encrypted in the database; empty text stays empty so emptiness can be queried.
 

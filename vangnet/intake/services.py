@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
@@ -10,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from cryptography.fernet import Fernet
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +19,7 @@ from vangnet.audit.services import Actor, batched_events, record_event
 from vangnet.cases import selectors as case_selectors
 from vangnet.cases import services as case_services
 from vangnet.cases.triage import ReportFacts
+from vangnet.common.crypto import seal
 from vangnet.directory.selectors import shareable_catalogue
 from vangnet.taxonomy.selectors import form_catalogue
 
@@ -58,20 +57,6 @@ def hash_secret(secret: str) -> str:
 
 def secret_matches(report: Report, secret: str) -> bool:
     return hmac.compare_digest(report.secret_hash, hash_secret(secret))
-
-
-def _fernet() -> Fernet:
-    key = hashlib.sha256(("vangnet-task-seal:" + settings.SECRET_KEY).encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
-def seal(text: str) -> str:
-    """Encrypt a value that must pass through the task queue's table (e.g. the receipt secret)."""
-    return _fernet().encrypt(text.encode()).decode()
-
-
-def unseal(token: str) -> str:
-    return _fernet().decrypt(token.encode(), ttl=24 * 3600).decode()
 
 
 @dataclass(frozen=True)

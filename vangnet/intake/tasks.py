@@ -7,6 +7,7 @@ from django.tasks import task
 from django.urls import reverse
 from django.utils import translation
 
+from vangnet.common.crypto import unseal
 from vangnet.common.email import send_templated
 
 
@@ -14,7 +15,6 @@ from vangnet.common.email import send_templated
 def send_receipt(*, report_id: int, sealed_secret: str) -> bool:
     """E-mail the receipt code and secret; the secret travels through the queue encrypted."""
     from .models import Report
-    from .services import unseal
 
     report = Report.objects.filter(pk=report_id, withdrawn_at__isnull=True).first()
     if report is None or not report.contact_email:
