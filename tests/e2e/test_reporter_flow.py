@@ -60,6 +60,7 @@ def report_through_the_flow(page: Page, site: str, lang: str, *, danger: bool = 
         page.locator("input[type=email]").fill(email)
     next_step()
     page.get_by_label(t["consent"]).check()
+    page.locator("select").select_option("helpwanted")
     if check_a11y:
         assert_accessible(page)
     page.get_by_role("button", name=t["send"]).click()
@@ -127,6 +128,7 @@ def test_follow_up_messages_additions_and_withdrawal(phone: Page, site: str, sup
     phone.get_by_role("button", name=t["open"]).click()
     expect(phone.locator("[data-message]")).to_contain_text("We asked the forum to remove it.")
     expect(phone.locator("[data-report-status]")).to_contain_text("received your report")
+    expect(phone.locator("[data-sharing]")).to_contain_text("Helpwanted")
     assert_accessible(phone)
     phone.get_by_label("What would you like to add?").fill("He posted it again on another forum.")
     phone.get_by_role("button", name=t["add"]).click()

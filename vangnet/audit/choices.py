@@ -8,6 +8,7 @@ class EventType(models.TextChoices):
     REPORT_SUBMITTED = "report.submitted", _("Report submitted")
     REPORT_INFO_ADDED = "report.info_added", _("Reporter added information")
     REPORT_WITHDRAWN = "report.withdrawn", _("Report withdrawn by the reporter")
+    REPORT_SHARING_REVOKED = "report.sharing_revoked", _("Reporter withdrew consent to share her report")
     REPORT_ERASED = "report.erased", _("Personal data erased after the retention period")
     CASE_CREATED = "case.created", _("Case opened")
     CASE_REPORT_JOINED = "case.report_joined", _("Report joined the case")

@@ -43,8 +43,9 @@ def authenticate_followup(*, receipt_code: str, secret: str) -> FollowupAttempt:
 def get_report_for_reporter(*, report_id: int | None) -> Report | None:
     if report_id is None:
         return None
-    return Report.objects.select_related("case").prefetch_related("forms", "urls", "additions").filter(
-        pk=report_id, withdrawn_at__isnull=True).first()
+    return (Report.objects.select_related("case", "consent_share_with")
+            .prefetch_related("forms", "urls", "additions")
+            .filter(pk=report_id, withdrawn_at__isnull=True).first())
 
 
 def messages_for_reporter(*, report: Report) -> QuerySet[Message]:

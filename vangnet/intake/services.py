@@ -127,6 +127,19 @@ def add_information(*, report: Report, text: str) -> ReportAddition:
     return addition
 
 
+@transaction.atomic
+def revoke_sharing_consent(*, report: Report) -> Report:
+    """The reporter no longer wants her report passed on; referrals already made stay on record."""
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    if report.consent_share_with_id is None:
+        return report
+    report.consent_share_with = None
+    report.save(update_fields=["consent_share_with"])
+    record_event(actor=Actor.reporter(), event_type=EventType.REPORT_SHARING_REVOKED, object_type="report",
+                 object_id=report.pk, case_id=report.case_id, data={"receipt_code": report.receipt_code})
+    return report
+
+
 ERASED_FIELDS = ("description", "platform", "contact_email", "contact_phone")
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("followup/", views.followup_login, name="followup_login"),
     path("followup/report/", views.followup, name="followup"),
     path("followup/withdraw/", views.withdraw, name="withdraw"),
+    path("followup/sharing/revoke/", views.revoke_sharing, name="revoke_sharing"),
     path("followup/withdrawn/", views.withdrawn, name="withdrawn"),
     path("followup/logout/", views.followup_logout, name="followup_logout"),
     path("help/", views.help_directory, name="help"),

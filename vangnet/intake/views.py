@@ -154,6 +154,16 @@ def followup(request: HttpRequest) -> HttpResponse:
     }, status=400 if form.errors else 200)
 
 
+@require_http_methods(["POST"])
+def revoke_sharing(request: HttpRequest) -> HttpResponse:
+    report = _followup_report(request)
+    if report is None:
+        return redirect("intake:followup_login")
+    services.revoke_sharing_consent(report=report)
+    messages.success(request, _("We will not pass your report on to another organisation."))
+    return redirect("intake:followup")
+
+
 @require_http_methods(["GET", "POST"])
 def withdraw(request: HttpRequest) -> HttpResponse:
     report = _followup_report(request)

@@ -236,3 +236,16 @@ def test_the_quick_exit_beacon_needs_no_csrf_token(submit) -> None:
     assert client.get("/nl/followup/report/").status_code == 200
     assert client.post("/exit/").status_code == 302  # what navigator.sendBeacon sends: no token
     assert client.get("/nl/followup/report/").status_code == 302
+
+
+def test_the_reporter_can_take_back_her_consent_to_share(client, submit) -> None:
+    submitted = submit(share_with="helpwanted")
+    _login(client, submitted.report.receipt_code, submitted.secret)
+    page = client.get("/en/followup/report/").content.decode()
+    assert "data-sharing" in page and "Helpwanted" in page
+    response = client.post("/en/followup/sharing/revoke/")
+    assert response.status_code == 302
+    submitted.report.refresh_from_db()
+    assert submitted.report.consent_share_with is None
+    assert Event.objects.filter(event_type=EventType.REPORT_SHARING_REVOKED).count() == 1
+    assert "data-sharing" not in client.get("/en/followup/report/").content.decode()
