@@ -164,6 +164,7 @@ def run(args: argparse.Namespace, database_url: str) -> float:
     token = secrets.token_urlsafe(32)
     port = free_port()
     env = {**os.environ, "VANGNET_DATABASE_URL": database_url, "VANGNET_DEMO_API_TOKEN": token,
+           "VANGNET_API_REPORTS_PER_MINUTE": os.environ.get("VANGNET_API_REPORTS_PER_MINUTE", "1000000"),
            "DJANGO_SETTINGS_MODULE": "vangnet.config.dev", "VANGNET_LOG_LEVEL": "WARNING",
            "VANGNET_DATA_DIR": tempfile.mkdtemp(prefix="vangnet-bench-")}
     vangnet = [sys.executable, "-m", "vangnet.cli"]

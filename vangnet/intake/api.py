@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, ValidationError
@@ -16,7 +17,7 @@ from ninja.security import HttpBearer
 from vangnet.accounts.selectors import organisation_for_token
 from vangnet.audit.services import Actor
 
-from . import services
+from . import selectors, services
 from .choices import AgeBand, Channel, ContactPreference, Duration, PerpetratorCount, Relationship, ReporterRole
 from .forms import ReportForm
 
@@ -79,9 +80,16 @@ def unauthorized(request: HttpRequest, exc: AuthenticationError) -> Any:
     return api.create_response(request, {"detail": "A valid API token is required."}, status=401)
 
 
-@api.post("/reports", response={201: ReportCreated, 400: FieldErrors}, summary="Submit a report")
+class Throttled(Schema):
+    detail: str
+
+
+@api.post("/reports", response={201: ReportCreated, 400: FieldErrors, 429: Throttled}, summary="Submit a report")
 def create_report(request: HttpRequest, payload: ReportIn) -> Any:
     token = request.auth  # type: ignore[attr-defined]  # set by TokenAuth
+    if selectors.reports_by_token_in_last_minute(token=token) >= settings.VANGNET_API_REPORTS_PER_MINUTE:
+        # A leaked token must not flood the helpline; real partners stay far below this.
+        return Status(429, {"detail": "Too many reports with this token; try again in a minute."})
     data = payload.dict()
     language = data.pop("language")
     data["immediate_danger"] = "yes" if data["immediate_danger"] else "no"
@@ -90,6 +98,6 @@ def create_report(request: HttpRequest, payload: ReportIn) -> Any:
         return Status(400, {"errors": {field: [str(e) for e in errs] for field, errs in form.errors.items()}})
     submitted = services.submit_report(data=form.cleaned_data, organisation=token.organisation, channel=Channel.API,
                                        actor=Actor.partner(f"api:{token.organisation.slug}:{token.name}"),
-                                       language=language)
+                                       language=language, api_token=token)
     return Status(201, {"receipt_code": submitted.report.receipt_code, "secret": submitted.secret,
                         "urgent": submitted.report.immediate_danger})

@@ -28,6 +28,8 @@ class Report(models.Model):
     case = models.ForeignKey("cases.Case", verbose_name=_("case"), on_delete=models.PROTECT,
                              related_name="reports", null=True, blank=True)
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, default=Channel.WEB)
+    submitted_via = models.ForeignKey("accounts.ApiToken", verbose_name=_("partner API token"), null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="reports")
     language = models.CharField(_("language"), max_length=5, default="nl")
     reporter_role = models.CharField(_("who is reporting"), max_length=20, choices=ReporterRole.choices)
     forms = models.ManyToManyField("taxonomy.FormOfViolence", verbose_name=_("forms of violence"),
@@ -60,6 +62,7 @@ class Report(models.Model):
             models.CheckConstraint(condition=models.Q(consent_processing=True) | models.Q(withdrawn_at__isnull=False),
                                    name="report_needs_consent"),
         ]
+        indexes = [models.Index(fields=["submitted_via", "submitted_at"])]
 
     def __str__(self) -> str:
         return self.receipt_code

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
+from django.utils import timezone
 
+from vangnet.accounts.models import ApiToken
 from vangnet.cases.models import Message
 
 from .models import InfoPage, Report
@@ -55,3 +58,8 @@ def messages_for_reporter(*, report: Report) -> QuerySet[Message]:
 
 def published_pages() -> QuerySet[InfoPage]:
     return InfoPage.objects.filter(is_published=True)
+
+
+def reports_by_token_in_last_minute(*, token: ApiToken) -> int:
+    """How many reports this partner token sent in the last minute (one indexed count)."""
+    return Report.objects.filter(submitted_via=token, submitted_at__gte=timezone.now() - timedelta(minutes=1)).count()

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from vangnet.accounts.models import Organisation
+from vangnet.accounts.models import ApiToken, Organisation
 from vangnet.audit.choices import EventType
 from vangnet.audit.services import Actor, batched_events, record_event
 from vangnet.cases import selectors as case_selectors
@@ -67,18 +67,19 @@ class SubmittedReport:
 
 @transaction.atomic
 def submit_report(*, data: dict[str, Any], organisation: Organisation, channel: Channel, actor: Actor,
-                  language: str = "nl") -> SubmittedReport:
+                  language: str = "nl", api_token: ApiToken | None = None) -> SubmittedReport:
     """Store a validated report (``ReportForm.cleaned_data``), file it in a case and triage it.
 
     Everything happens in one transaction: when this returns, the report is committed or
     nothing is. The receipt e-mail is queued only after the commit.
     """
     with batched_events():
-        return _submit_report(data=data, organisation=organisation, channel=channel, actor=actor, language=language)
+        return _submit_report(data=data, organisation=organisation, channel=channel, actor=actor, language=language,
+                              api_token=api_token)
 
 
 def _submit_report(*, data: dict[str, Any], organisation: Organisation, channel: Channel, actor: Actor,
-                   language: str) -> SubmittedReport:
+                   language: str, api_token: ApiToken | None) -> SubmittedReport:
     secret = new_secret()
     catalogue = form_catalogue()
     forms = [catalogue[slug] for slug in data["forms"] if slug in catalogue]
@@ -93,7 +94,8 @@ def _submit_report(*, data: dict[str, Any], organisation: Organisation, channel:
                                        facts=facts)
     report = Report.objects.create(
         receipt_code=new_receipt_code(), secret_hash=hash_secret(secret), organisation=organisation,
-        case=filing.case, channel=channel, language=language if language in {"nl", "en"} else "nl",
+        case=filing.case, channel=channel, submitted_via=api_token,
+        language=language if language in {"nl", "en"} else "nl",
         reporter_role=data["reporter_role"], description=data.get("description", ""),
         platform=data.get("platform", ""), immediate_danger=facts.immediate_danger,
         age_band=data["age_band"], relationship=data.get("relationship", ""),

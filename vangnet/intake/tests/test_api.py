@@ -85,3 +85,10 @@ def test_the_openapi_document_describes_the_endpoint(client) -> None:
     assert set(operation["responses"]) >= {"201", "400"}
     schema_ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
     assert "consent_processing" in doc["components"]["schemas"][schema_ref]["required"]
+
+
+def test_a_flooding_token_is_throttled(client, api_token, settings) -> None:
+    settings.VANGNET_API_REPORTS_PER_MINUTE = 2
+    statuses = [post(client, VALID, api_token).status_code for _ in range(3)]
+    assert statuses == [201, 201, 429]
+    assert Report.objects.count() == 2
