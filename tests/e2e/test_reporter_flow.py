@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
+from django.contrib.sessions.models import Session
 from playwright.sync_api import Page, expect
 
 from vangnet.cases.models import Message
@@ -109,9 +111,15 @@ def test_escape_twice_leaves_and_closes_the_open_report(phone: Page, site: str, 
     phone.get_by_label("Secret").fill(submitted.secret)
     phone.get_by_role("button", name="Open my report").click()
     expect(phone.locator("[data-report-status]")).to_be_visible()
+    session_key = next(c["value"] for c in phone.context.cookies() if c["name"] == "sessionid")
     phone.keyboard.press("Escape")
     phone.keyboard.press("Escape")
     phone.wait_for_url(NEUTRAL_SITE)
+    # The session is forgotten by a request that finishes in the background: wait for it.
+    deadline = time.monotonic() + 10
+    while Session.objects.filter(session_key=session_key).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Session.objects.filter(session_key=session_key).exists()
     phone.goto(f"{site}/en/followup/report/")
     assert phone.url.endswith("/en/followup/"), "whoever picks up the phone next finds no open report"
 

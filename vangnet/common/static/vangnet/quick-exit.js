@@ -4,8 +4,13 @@
   "use strict";
   function leave(link) {
     try { document.body.style.visibility = "hidden"; } catch (e) { /* ignore */ }
-    // Ask the server to forget this session (answers, an open report) without waiting.
-    try { navigator.sendBeacon(link.href); } catch (e) { /* the link itself still works */ }
+    // Ask the server to forget this session (answers, an open report) without waiting;
+    // keepalive lets the request finish after this page is gone.
+    try {
+      fetch(link.href, { method: "POST", keepalive: true, credentials: "same-origin" });
+    } catch (e) {
+      try { navigator.sendBeacon(link.href); } catch (e2) { /* the link itself still works */ }
+    }
     window.location.replace(link.getAttribute("data-target") || link.href);
   }
   document.addEventListener("click", function (event) {
