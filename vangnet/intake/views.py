@@ -83,10 +83,7 @@ class ReportWizard(SessionWizardView):
         context = super().get_context_data(form=form, **kwargs)
         danger = self.get_cleaned_data_for_step("danger") if self.steps.current != "danger" else None
         context["in_danger"] = bool(danger and danger.get("immediate_danger") == "yes")
-        context["step_titles"] = STEP_TITLES
         context["step_title"] = STEP_TITLES.get(self.steps.current, "")
-        if self.steps.current == "consent":
-            context["shareable"] = form.fields["share_with"].choices[1:]
         return context
 
     def done(self, form_list: Any, form_dict: dict[str, Any], **kwargs: Any) -> HttpResponse:
@@ -102,8 +99,6 @@ class ReportWizard(SessionWizardView):
             "minor": submitted.report.age_band in MINOR_AGE_BANDS,
         }
         return redirect("intake:receipt")
-
-
 
 
 def receipt(request: HttpRequest) -> HttpResponse:
