@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,7 @@ from vangnet.accounts.choices import Permission
 from vangnet.accounts.selectors import user_has_permission
 from vangnet.audit.choices import EventType
 from vangnet.audit.services import Actor, record_event
+from vangnet.common.codes import random_code
 
 from . import tasks
 from .choices import ALLOWED_TRANSITIONS, OPEN_STATUSES, CaseStatus, Priority
@@ -28,12 +28,11 @@ if TYPE_CHECKING:
     from vangnet.directory.models import ReferralOrganisation
     from vangnet.intake.models import Report
 
-CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 MAX_TEXT = 10_000
 
 
 def _new_reference() -> str:
-    return "C-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    return "C-" + random_code(8)
 
 
 def _require(user: User, case: Case, permission: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +18,7 @@ from vangnet.audit.services import Actor, batched_events, record_event
 from vangnet.cases import selectors as case_selectors
 from vangnet.cases import services as case_services
 from vangnet.cases.triage import ReportFacts
+from vangnet.common.codes import random_code
 from vangnet.common.crypto import seal
 from vangnet.directory.selectors import shareable_catalogue
 from vangnet.taxonomy.selectors import form_catalogue
@@ -27,19 +27,12 @@ from . import tasks
 from .choices import Channel, ContactPreference
 from .models import Report, ReportAddition, ReportedUrl
 
-CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
-
-
-def _random_code(length: int) -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
-
-
 def new_receipt_code() -> str:
-    return f"VN-{_random_code(4)}-{_random_code(4)}"
+    return f"VN-{random_code(4)}-{random_code(4)}"
 
 
 def new_secret() -> str:
-    return "-".join(_random_code(4) for _ in range(4)).lower()
+    return "-".join(random_code(4) for _ in range(4)).lower()
 
 
 def normalize_code(text: str) -> str:
