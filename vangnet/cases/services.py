@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -59,6 +59,16 @@ def find_open_case_for_urls(*, organisation_id: int, url_hashes: list[str], lock
             .order_by("created_at").first())
 
 
+def _lock_urls(url_hashes: list[str]) -> None:
+    """Serialise filings about the same URL until commit, so two reports sent at the same
+    moment about new content end up in one case. (SQLite already runs one writer at a time.)"""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for digest in sorted(set(url_hashes)):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(digest[:15], 16)])
+
+
 @dataclass
 class Filing:
     """Where a new report goes and what triage said, before the report row exists."""
@@ -74,6 +84,7 @@ def file_report(*, organisation_id: int, url_hashes: list[str], facts: ReportFac
 
     Runs inside the caller's transaction; ``record_filing`` completes it once the report exists.
     """
+    _lock_urls(url_hashes)
     rules = active_rules()
     fired = evaluate([r.rule for r in rules], facts)
     referral_ids = {r.rule.name: r.referral_ids for r in rules}
