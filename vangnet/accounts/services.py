@@ -22,8 +22,8 @@ def create_api_token(*, organisation: Organisation, name: str, actor: Actor,
                      token: str | None = None) -> tuple[ApiToken, str]:
     """Create a token and return it with its plain value, which is shown once and never stored."""
     plain = token or secrets.token_urlsafe(32)
-    if len(plain) < 24:
-        raise ValueError("An API token must be at least 24 characters long.")
+    if not plain.strip() or len(plain) > 200:
+        raise ValueError("An API token must be 1 to 200 characters long.")
     api_token = ApiToken.objects.create(organisation=organisation, name=name, token_hash=hash_token(plain))
     record_event(actor=actor, event_type=EventType.API_TOKEN_CREATED, object_type="api_token",
                  object_id=api_token.pk, data={"organisation": organisation.slug, "name": name})

@@ -84,3 +84,12 @@ def test_demo_data_is_loaded_once_with_the_given_token(monkeypatch) -> None:
     assert Report.objects.count() == 4, "sample reports are made once"
     assert Membership.objects.filter(user__username="caseowner", role="case_owner").exists()
     assert "vangnet-demo-2026" in out.getvalue() and "demo-token-for-the-test-0123456789" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_any_demo_token_the_caller_chooses_works(client, monkeypatch) -> None:
+    monkeypatch.setenv("VANGNET_DEMO_API_TOKEN", "short")
+    call_command("demo", stdout=StringIO(), stderr=StringIO())
+    response = client.post("/api/v1/reports", data="{}", content_type="application/json",
+                           HTTP_AUTHORIZATION="Bearer short")
+    assert response.status_code == 400, "the token is accepted; the empty body is not"

@@ -70,6 +70,8 @@ class Command(BaseCommand):
                 ApiToken.objects.filter(organisation=partner, name="demo").update(name="demo (replaced)")
                 create_api_token(organisation=partner, name="demo", actor=Actor.system(), token=wanted)
             token_note = wanted
+            if len(wanted) < 24:
+                self.stderr.write("Warning: VANGNET_DEMO_API_TOKEN is short; use a long random token outside demos.")
         elif not ApiToken.objects.filter(organisation=partner, name="demo").exists():
             _token, token_note = create_api_token(organisation=partner, name="demo", actor=Actor.system())
 
