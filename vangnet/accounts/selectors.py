@@ -16,12 +16,17 @@ def organisations_for_user(*, user: User | AnonymousUser) -> list[Organisation]:
             .select_related("organisation")]
 
 
-def user_has_permission(*, user: User | AnonymousUser, organisation_id: int, permission: str) -> bool:
+def permissions_for_user(*, user: User | AnonymousUser, organisation_id: int) -> frozenset[str]:
+    """Everything ``user`` may do in this organisation, from the roles she holds there."""
     if not user.is_authenticated or not user.is_active:
-        return False
+        return frozenset()
     roles = Membership.objects.filter(user=user, organisation_id=organisation_id,
                                       organisation__is_active=True).values_list("role", flat=True)
-    return any(permission in ROLE_PERMISSIONS.get(role, frozenset()) for role in roles)
+    return frozenset().union(*(ROLE_PERMISSIONS.get(role, frozenset()) for role in roles))
+
+
+def user_has_permission(*, user: User | AnonymousUser, organisation_id: int, permission: str) -> bool:
+    return permission in permissions_for_user(user=user, organisation_id=organisation_id)
 
 
 def organisation_for_token(*, token: str) -> ApiToken | None:

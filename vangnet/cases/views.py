@@ -15,8 +15,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from vangnet.accounts.choices import ROLE_PERMISSIONS, Permission
-from vangnet.accounts.models import Membership
+from vangnet.accounts.choices import Permission
+from vangnet.accounts.selectors import permissions_for_user
 from vangnet.directory.models import ReferralOrganisation
 from vangnet.taxonomy.selectors import active_forms
 
@@ -42,11 +42,6 @@ def _staff(request: HttpRequest) -> User:
     """The logged-in staff member; every view here is behind ``login_required``."""
     assert isinstance(request.user, User)
     return request.user
-
-
-def _permissions(user: Any, case: Case) -> set[str]:
-    roles = Membership.objects.filter(user=user, organisation_id=case.organisation_id).values_list("role", flat=True)
-    return set().union(*(ROLE_PERMISSIONS.get(role, frozenset()) for role in roles))
 
 
 def _case_forms(case: Case, data: Any = None, active: str = "") -> dict[str, Any]:
@@ -84,7 +79,8 @@ def _render_case(request: HttpRequest, case: Case, forms: dict[str, Any], status
         "case": case, "reports": reports, "forms": forms,
         "outcomes": case.triage_outcomes.prefetch_related("suggested_referrals").select_related("report"),
         "notes": case.notes.select_related("author"), "referrals": case.referrals.select_related("organisation"),
-        "timeline": selectors.case_timeline(case=case), "perms": _permissions(request.user, case),
+        "timeline": selectors.case_timeline(case=case),
+        "perms": permissions_for_user(user=request.user, organisation_id=case.organisation_id),
         "Permission": Permission,
     }, status=status)
 
