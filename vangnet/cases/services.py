@@ -40,6 +40,11 @@ def _require(user: User, case: Case, permission: str) -> None:
         raise PermissionDenied(_("You may not do this for this case."))
 
 
+def _merged_steps(*groups: list[str]) -> list[str]:
+    """Required steps from several sources, in first-seen order, each once."""
+    return list(dict.fromkeys(step for group in groups for step in group))
+
+
 def _clean_text(text: str, *, field: str) -> str:
     text = (text or "").strip()
     if not text:
@@ -89,14 +94,14 @@ def file_report(*, organisation_id: int, url_hashes: list[str], facts: ReportFac
     fired = evaluate([r.rule for r in rules], facts)
     referral_ids = {r.rule.name: r.referral_ids for r in rules}
     priorities = [f.rule.priority for f in fired if f.rule.priority is not None]
-    steps = [s for f in fired for s in f.rule.required_steps]
+    steps = _merged_steps(*(f.rule.required_steps for f in fired))
     case = find_open_case_for_urls(organisation_id=organisation_id, url_hashes=url_hashes, lock=True)
     if case is None:
         case = Case.objects.create(organisation_id=organisation_id, reference=_new_reference(),
-                                   priority=min([Priority.P3, *priorities]), required_steps=list(dict.fromkeys(steps)))
+                                   priority=min([Priority.P3, *priorities]), required_steps=steps)
         return Filing(case=case, created=True, fired=fired, referral_ids=referral_ids)
     case.priority = min([case.priority, *priorities])
-    case.required_steps = list(dict.fromkeys([*case.required_steps, *steps]))
+    case.required_steps = _merged_steps(case.required_steps, steps)
     case.save(update_fields=["priority", "required_steps", "updated_at"])
     return Filing(case=case, created=False, fired=fired, referral_ids=referral_ids)
 
@@ -231,7 +236,7 @@ def merge_cases(*, source: Case, target: Case, actor: User) -> Case:
         raise ValidationError({"target": _("This case was already merged.")})
     for related in (source.reports, source.notes, source.messages, source.triage_outcomes, source.referrals):
         related.all().update(case=target)
-    target.required_steps = target.required_steps + [s for s in source.required_steps if s not in target.required_steps]
+    target.required_steps = _merged_steps(target.required_steps, source.required_steps)
     target.priority = _priority_from_outcomes(target)
     target.save(update_fields=["required_steps", "priority", "updated_at"])
     source.merged_into = target
@@ -258,9 +263,9 @@ def split_report(*, case: Case, report: Report, actor: User) -> Case:
     report.save(update_fields=["case"])
     case.messages.filter(report=report).update(case=new_case)
     moved = case.triage_outcomes.filter(report=report)
-    steps = [s for outcome in moved for s in outcome.required_steps]
+    steps = _merged_steps(*(outcome.required_steps for outcome in moved))
     moved.update(case=new_case)
-    new_case.required_steps = list(dict.fromkeys(steps))
+    new_case.required_steps = steps
     new_case.priority = _priority_from_outcomes(new_case)
     new_case.save(update_fields=["required_steps", "priority"])
     case.priority = _priority_from_outcomes(case)
