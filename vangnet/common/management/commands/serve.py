@@ -1,14 +1,19 @@
-"""``vangnet serve``: the web server (gunicorn) and the task worker, together, until Ctrl-C."""
+"""``vangnet serve``: the web server (gunicorn) and the task worker, together, until Ctrl-C.
+
+Both run as supervised child processes (``vangnet.common.supervisor``): when one exits on
+its own, say the worker after PostgreSQL restarted under it, it is started again with a
+back-off and the other keeps serving. SIGTERM or SIGINT stops both.
+"""
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
-import time
 
 from django.core.management.base import BaseCommand
+
+from vangnet.common.supervisor import Supervisor
 
 
 class Command(BaseCommand):
@@ -20,6 +25,8 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int,
                             default=int(os.environ.get("VANGNET_WEB_WORKERS", str(2 * (os.cpu_count() or 1)))))
         parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
+        parser.add_argument("--max-restart-delay", type=float, default=30.0,
+                            help="longest wait in seconds before a crashed child is started again (default 30)")
 
     def handle(self, *args: object, **options: object) -> None:
         env = dict(os.environ)
@@ -31,23 +38,13 @@ class Command(BaseCommand):
         # No access log by default: it would record reporters' addresses (privacy by default).
         if os.environ.get("VANGNET_ACCESS_LOG"):
             command += ["--access-logfile", os.environ["VANGNET_ACCESS_LOG"]]
-        web = subprocess.Popen(command, env=env)  # noqa: S603 - fixed argument list
-        children = [web]
+        max_delay = float(options["max_restart_delay"])  # type: ignore[arg-type]
+        supervisor = Supervisor(initial_delay=min(1.0, max_delay), max_delay=max_delay)
+        supervisor.add("web server", command, env)
         if not options["no_worker"]:
-            children.append(subprocess.Popen([sys.executable, "-m", "vangnet.cli", "worker"], env=env))  # noqa: S603
+            supervisor.add("task worker", [sys.executable, "-m", "vangnet.cli", "worker"], env)
+        signal.signal(signal.SIGTERM, supervisor.stop)
+        signal.signal(signal.SIGINT, supervisor.stop)
         self.stdout.write(f"vangnet is running at http://{options['host']}:{options['port']}/ (Ctrl-C stops it)")
-
-        def stop(*_args: object) -> None:
-            for child in children:
-                if child.poll() is None:
-                    child.terminate()
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        try:
-            while all(child.poll() is None for child in children):
-                time.sleep(0.5)
-        finally:
-            stop()
-            for child in children:
-                child.wait(timeout=15)
+        self.stdout.flush()
+        supervisor.run()
