@@ -128,3 +128,23 @@ class InfoPage(BilingualMixin, models.Model):
     @property
     def body_html(self) -> str:
         return render_plain(self.tr("body"))
+
+
+class FollowupAttempts(models.Model):
+    """How many secrets were tried for one receipt code in its current lockout window.
+
+    The count goes up in one atomic statement *before* a secret is checked, so however
+    many guesses arrive at the same moment, at most ``VANGNET_FOLLOWUP_CODE_FAILURES``
+    secrets are checked per code per window (``services.count_followup_attempt``).
+    """
+
+    receipt_code = models.CharField(_("receipt code"), max_length=16, unique=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    window_ends_at = models.DateTimeField(_("window ends at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("follow-up sign-in attempts")
+        verbose_name_plural = _("follow-up sign-in attempts")
+
+    def __str__(self) -> str:
+        return f"{self.receipt_code}: {self.attempts}"

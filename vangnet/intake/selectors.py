@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -14,7 +13,7 @@ from vangnet.accounts.models import ApiToken
 from vangnet.cases.models import Message
 
 from .models import InfoPage, Report
-from .services import normalize_code, secret_matches
+from .services import clear_followup_attempts, count_followup_attempt, normalize_code, secret_matches
 
 
 @dataclass(frozen=True)
@@ -23,24 +22,24 @@ class FollowupAttempt:
     locked: bool
 
 
-def _failure_key(code: str) -> str:
-    return f"followup-failures:{code}"
-
-
 def authenticate_followup(*, receipt_code: str, secret: str) -> FollowupAttempt:
-    """Check code + secret; after too many failures the code is locked for a while, even to the right secret."""
+    """Check code + secret; after too many failures the code is locked for a while, even to the right secret.
+
+    The attempt is counted atomically before the secret is checked (it writes, as a
+    throttle must), so simultaneous guesses check at most the allowed number of secrets.
+    """
     code = normalize_code(receipt_code)
     if not code:
         return FollowupAttempt(report=None, locked=False)
-    failures = cache.get(_failure_key(code), 0)
-    if failures >= settings.VANGNET_FOLLOWUP_CODE_FAILURES:
+    limit = settings.VANGNET_FOLLOWUP_CODE_FAILURES
+    attempts = count_followup_attempt(receipt_code=code)
+    if attempts > limit:
         return FollowupAttempt(report=None, locked=True)
     report = Report.objects.filter(receipt_code=code).first()
     if report is not None and secret_matches(report, secret):
-        cache.delete(_failure_key(code))
+        clear_followup_attempts(receipt_code=code)
         return FollowupAttempt(report=report, locked=False)
-    cache.set(_failure_key(code), failures + 1, timeout=settings.VANGNET_FOLLOWUP_LOCKOUT_SECONDS)
-    return FollowupAttempt(report=None, locked=failures + 1 >= settings.VANGNET_FOLLOWUP_CODE_FAILURES)
+    return FollowupAttempt(report=None, locked=attempts >= limit)
 
 
 def get_report_for_reporter(*, report_id: int | None) -> Report | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from vangnet.accounts.models import ApiToken, Organisation
@@ -25,7 +26,7 @@ from vangnet.taxonomy.selectors import form_catalogue
 
 from . import tasks
 from .choices import Channel, ContactPreference
-from .models import Report, ReportAddition, ReportedUrl
+from .models import FollowupAttempts, Report, ReportAddition, ReportedUrl
 
 def new_receipt_code() -> str:
     return f"VN-{random_code(4)}-{random_code(4)}"
@@ -50,6 +51,37 @@ def hash_secret(secret: str) -> str:
 
 def secret_matches(report: Report, secret: str) -> bool:
     return hmac.compare_digest(report.secret_hash, hash_secret(secret))
+
+
+def count_followup_attempt(*, receipt_code: str, now: datetime | None = None) -> int:
+    """Count one sign-in attempt for a receipt code and return the count in the current window.
+
+    Called *before* the secret is checked. The row is created if missing and then raised
+    in one UPDATE that holds its row lock until the transaction ends, so simultaneous
+    attempts each get a different count and at most ``VANGNET_FOLLOWUP_CODE_FAILURES``
+    of them see a count low enough to check a secret. A window that has ended starts
+    again at 1; each attempt up to the limit moves the window's end forward (as the lockout
+    did before), attempts after it do not, so a locked code unlocks on time.
+    """
+    now = now or timezone.now()
+    window_end = now + timedelta(seconds=settings.VANGNET_FOLLOWUP_LOCKOUT_SECONDS)
+    rows = FollowupAttempts.objects.filter(receipt_code=receipt_code)
+    ended = Q(window_ends_at__lte=now)
+    with transaction.atomic():
+        FollowupAttempts.objects.bulk_create(
+            [FollowupAttempts(receipt_code=receipt_code, attempts=0, window_ends_at=window_end)],
+            ignore_conflicts=True)
+        rows.update(
+            attempts=Case(When(ended, then=Value(1)), default=F("attempts") + 1),
+            window_ends_at=Case(When(ended | Q(attempts__lt=settings.VANGNET_FOLLOWUP_CODE_FAILURES),
+                                     then=Value(window_end)), default=F("window_ends_at")))
+        return rows.values_list("attempts", flat=True).get()
+
+
+def clear_followup_attempts(*, receipt_code: str, now: datetime | None = None) -> None:
+    """Forget the attempts on a code after the right secret, and rows whose window has ended."""
+    FollowupAttempts.objects.filter(Q(receipt_code=receipt_code) | Q(window_ends_at__lte=now or timezone.now())
+                                    ).delete()
 
 
 @dataclass(frozen=True)
