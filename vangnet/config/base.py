@@ -106,10 +106,14 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "cases:queue"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Staff login throttling (django-axes): lock a username+address pair after 5 failures.
+# Staff login throttling (django-axes, see vangnet.accounts.throttle): lock a username+address
+# pair after 5 failures, and an address for every username after 20 failures across usernames
+# (password spraying).
+AXES_HANDLER = "vangnet.accounts.throttle.LoginThrottleHandler"
 AXES_FAILURE_LIMIT = env_int("VANGNET_LOGIN_FAILURE_LIMIT", 5)
+VANGNET_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("VANGNET_LOGIN_ADDRESS_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
