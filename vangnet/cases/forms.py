@@ -5,10 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from vangnet.common.forms import UnicodeSafeForm
+
 from .choices import CaseStatus, Priority
 
 
-class QueueFilterForm(forms.Form):
+class QueueFilterForm(UnicodeSafeForm):
     status = forms.ChoiceField(label=_("Status"), required=False,
                                choices=[("open", _("All open")), ("", _("All"))] + list(CaseStatus.choices))
     priority = forms.TypedChoiceField(label=_("Priority"), required=False, coerce=int, empty_value=None,
@@ -19,32 +21,32 @@ class QueueFilterForm(forms.Form):
     query = forms.CharField(label=_("Reference or receipt code"), required=False, max_length=40)
 
 
-class AssignOwnerForm(forms.Form):
+class AssignOwnerForm(UnicodeSafeForm):
     owner = forms.ChoiceField(label=_("Case owner"))
 
 
-class StatusForm(forms.Form):
+class StatusForm(UnicodeSafeForm):
     status = forms.ChoiceField(label=_("New status"), choices=CaseStatus.choices)
     reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class NoteForm(forms.Form):
+class NoteForm(UnicodeSafeForm):
     text = forms.CharField(label=_("Internal note"), max_length=10000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class MessageForm(forms.Form):
+class MessageForm(UnicodeSafeForm):
     report = forms.ChoiceField(label=_("To the reporter of"))
     text = forms.CharField(label=_("Message"), max_length=10000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class ReferralForm(forms.Form):
+class ReferralForm(UnicodeSafeForm):
     report = forms.ChoiceField(label=_("Report (the reporter consented to sharing)"))
     summary = forms.CharField(label=_("Hand-over summary"), max_length=10000, widget=forms.Textarea(attrs={"rows": 5}))
 
 
-class MergeForm(forms.Form):
+class MergeForm(UnicodeSafeForm):
     target = forms.CharField(label=_("Merge this case into (reference)"), max_length=20)
 
 
-class SplitForm(forms.Form):
+class SplitForm(UnicodeSafeForm):
     report = forms.ChoiceField(label=_("Move this report to a new case"))
