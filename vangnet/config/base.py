@@ -7,7 +7,7 @@ from pathlib import Path
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from .env import database_from_url, env_bool, env_int, env_list, env_str
+from .env import database_from_url, env_bool, env_int, env_list, env_str, env_trusted_proxies
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("VANGNET_DATA_DIR", str(Path.cwd() / "var")))
@@ -201,4 +201,9 @@ VANGNET_FOLLOWUP_IP_RATE = env_str("VANGNET_FOLLOWUP_IP_RATE", "30/h")
 VANGNET_FOLLOWUP_CODE_FAILURES = env_int("VANGNET_FOLLOWUP_CODE_FAILURES", 5)
 VANGNET_FOLLOWUP_LOCKOUT_SECONDS = env_int("VANGNET_FOLLOWUP_LOCKOUT_SECONDS", 15 * 60)
 RATELIMIT_VIEW = "vangnet.common.views.rate_limited"
-RATELIMIT_IP_META_KEY = env_str("VANGNET_CLIENT_IP_HEADER", "REMOTE_ADDR")
+# The client address behind reverse proxies (see vangnet.common.clientip): 0 = no proxy (the
+# default; X-Forwarded-For is ignored), a number of proxies, or the proxies' networks. The rate
+# limits and the staff log-in throttle both use the one function.
+VANGNET_TRUSTED_PROXIES = env_trusted_proxies("VANGNET_TRUSTED_PROXIES")
+RATELIMIT_IP_META_KEY = "vangnet.common.clientip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "vangnet.common.clientip.client_ip"

@@ -81,3 +81,27 @@ def database_from_url(url: str) -> dict[str, object]:
             "CONN_HEALTH_CHECKS": True,
         }
     raise ImproperlyConfigured(f"VANGNET_DATABASE_URL has an unsupported scheme: {parts.scheme!r}.")
+
+
+def env_trusted_proxies(name: str) -> int | list[str]:
+    """How the client address is found behind reverse proxies (see ``vangnet.common.clientip``).
+
+    Empty or ``0``: no proxy, only the connection's address counts. A number N: that many
+    proxies stand in front and each appends to ``X-Forwarded-For``. Otherwise a
+    comma-separated list of the proxies' addresses or networks (``10.0.0.0/8,192.0.2.1``).
+    """
+    import ipaddress
+
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return 0
+    if value.isdigit():
+        return int(value)
+    networks = [item.strip() for item in value.split(",") if item.strip()]
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{name} must be a number of proxies or a list of proxy networks, not {value!r}.") from exc
+    return networks
