@@ -10,9 +10,15 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from conftest import report_payload
+from vangnet.accounts.models import Organisation
+from vangnet.audit.services import Actor
+from vangnet.common.seed import seed_reference_data
 from vangnet.intake import selectors
+from vangnet.intake.choices import Channel
+from vangnet.intake.forms import ReportForm
 from vangnet.intake.models import FollowupAttempts
-from vangnet.intake.services import count_followup_attempt, secret_matches
+from vangnet.intake.services import count_followup_attempt, secret_matches, submit_report
 
 WRONG = "wrong-wrong-wrong-wrong"
 
@@ -101,8 +107,12 @@ def test_counting_windows(settings) -> None:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor == "sqlite",
                     reason="the in-memory SQLite test database refuses concurrent writers; runs on PostgreSQL in CI")
-def test_thirty_simultaneous_wrong_secrets_check_only_five(submit, checked, monkeypatch) -> None:
-    submitted = submit()
+def test_thirty_simultaneous_wrong_secrets_check_only_five(checked, monkeypatch) -> None:
+    seed_reference_data()  # transactional tests run on a database emptied by the ones before
+    form = ReportForm(data=report_payload())
+    assert form.is_valid(), form.errors
+    submitted = submit_report(data=form.cleaned_data, organisation=Organisation.objects.get(slug="vangnet-helpline"),
+                              channel=Channel.WEB, actor=Actor.reporter())
     code = submitted.report.receipt_code
 
     def slow(report, secret: str) -> bool:
