@@ -68,10 +68,10 @@ def check_url(raw: str, *, max_length: int = 2000) -> CheckedUrl:
         port = parts.port
     except ValueError as exc:
         raise UrlError(_("The address has an invalid port number.")) from exc
-    host = _normalize_host(host)
+    host = _normalize_host(host, bracketed=parts.netloc.startswith("["))
     path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~%") or "/"
     if len(path) > 1:
-        path = path.rstrip("/")
+        path = path.rstrip("/") or "/"
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
              if k.lower() not in TRACKING_PARAMS and not k.lower().startswith("utm_")]
     netloc = host if port in (None, 80, 443) else f"{host}:{port}"
@@ -79,12 +79,16 @@ def check_url(raw: str, *, max_length: int = 2000) -> CheckedUrl:
     return CheckedUrl(original=text, normalized=normalized)
 
 
-def _normalize_host(host: str) -> str:
+def _normalize_host(host: str, *, bracketed: bool) -> str:
     try:
-        ipaddress.ip_address(host.strip("[]"))
-        return host.lower()
+        address = ipaddress.ip_address(host)
     except ValueError:
-        pass
+        if bracketed:  # only an IPv6 address goes between [ and ]
+            raise UrlError(_("The website name in the address is not valid.")) from None
+    else:
+        # One spelling per address ([::1] is [0:0:0:0:0:0:0:1]); IPv6 keeps its brackets, so
+        # that a port stays apart from the address.
+        return f"[{address.compressed}]" if address.version == 6 else address.compressed
     try:
         ascii_host = host.encode("idna").decode("ascii").lower()
     except UnicodeError as exc:
