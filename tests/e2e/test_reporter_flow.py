@@ -111,6 +111,7 @@ def test_escape_twice_leaves_and_closes_the_open_report(phone: Page, site: str, 
     phone.get_by_label("Secret").fill(submitted.secret)
     phone.get_by_role("button", name="Open my report").click()
     expect(phone.locator("[data-report-status]")).to_be_visible()
+    phone.wait_for_load_state("load")  # the quick-exit script runs once the page has loaded
     session_key = next(c["value"] for c in phone.context.cookies() if c["name"] == "sessionid")
     phone.keyboard.press("Escape")
     phone.keyboard.press("Escape")

@@ -19,8 +19,10 @@ def seed_rows(model: Any, rows: list[dict[str, Any]], *, key: str,
               m2m: dict[str, tuple[Any, str]] | None = None) -> None:
     """Create missing rows; ``m2m`` maps a field to (related model, its key field)."""
     m2m = m2m or {}
+    # A data migration sees the model as it was then: keys for fields added later wait for their own migration.
+    known = {f.name for f in model._meta.get_fields()}
     for row in rows:
-        values = {k: v for k, v in row.items() if k not in m2m}
+        values = {k: v for k, v in row.items() if k not in m2m and k in known}
         obj, created = model.objects.get_or_create(**{key: values.pop(key)}, defaults=values)
         if created:
             for field, (related_model, related_key) in m2m.items():

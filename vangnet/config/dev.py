@@ -18,3 +18,10 @@ if "VANGNET_SECRET_KEY" not in os.environ:
     os.environ["VANGNET_SECRET_KEY"] = _key_file.read_text().strip()
 
 from .base import *  # noqa: E402,F403
+
+# Without an SMTP server configured, e-mail goes to files a tester can read (var/mail/), never
+# to a port where nothing listens. Setting VANGNET_EMAIL_HOST sends over SMTP as in production.
+if "VANGNET_EMAIL_HOST" not in os.environ:
+    MAIL_DIR = DATA_DIR / "mail"  # noqa: F405
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                           "OPTIONS": {"file_path": str(MAIL_DIR)}}}

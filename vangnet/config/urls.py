@@ -4,14 +4,15 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
-from vangnet.common.views import quick_exit
+from vangnet.common.views import favicon, quick_exit, set_language
 from vangnet.intake.api import api
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     path("exit/", quick_exit, name="quick_exit"),
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("staff/", include("vangnet.accounts.urls")),
     path("staff/cases/", include("vangnet.cases.urls")),
 ]
@@ -19,3 +20,5 @@ urlpatterns += i18n_patterns(
     path("", include("vangnet.intake.urls")),
     prefix_default_language=True,
 )
+
+handler500 = "vangnet.common.views.server_error"

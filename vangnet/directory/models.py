@@ -31,6 +31,10 @@ class ReferralOrganisation(BilingualMixin, models.Model):
     forms = models.ManyToManyField("taxonomy.FormOfViolence", verbose_name=_("forms of violence handled"),
                                    blank=True, related_name="referral_organisations")
     handles_minors = models.BooleanField(_("helps minors"), default=False)
+    youth_sort_order = models.PositiveSmallIntegerField(
+        _("sort order for young people"), default=100,
+        help_text=_("Where this organisation stands in the list shown to children and young people: what helps "
+                    "them first comes first."))
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=100)
 

@@ -24,6 +24,11 @@ def active_organisations() -> QuerySet[ReferralOrganisation]:
     return ReferralOrganisation.objects.filter(is_active=True)
 
 
+def youth_organisations() -> QuerySet[ReferralOrganisation]:
+    """Organisations that help minors, in the order that helps young people first (police last)."""
+    return active_organisations().filter(handles_minors=True).order_by("youth_sort_order", "sort_order", "slug")
+
+
 def organisations_for_form(*, form_id: int) -> QuerySet[ReferralOrganisation]:
     return active_organisations().filter(forms__id=form_id)
 

@@ -12,8 +12,12 @@ from vangnet.common.email import send_templated
 
 
 @task()
-def send_receipt(*, report_id: int, sealed_secret: str) -> bool:
-    """E-mail the receipt code and secret; the secret travels through the queue encrypted."""
+def send_receipt(*, report_id: int, sealed_secret: str = "") -> bool:
+    """E-mail the receipt code, and the secret only when she asked for it (it travels through the queue encrypted).
+
+    Someone who reads her mail could open her report with both, so by default the e-mail
+    carries the code alone.
+    """
     from .models import Report
 
     report = Report.objects.filter(pk=report_id, withdrawn_at__isnull=True).first()
@@ -22,6 +26,6 @@ def send_receipt(*, report_id: int, sealed_secret: str) -> bool:
     with translation.override(report.language):
         followup_url = settings.VANGNET_SITE_URL + reverse("intake:followup_login")
     send_templated(to=report.contact_email, template="intake/email/receipt", language=report.language,
-                   context={"receipt_code": report.receipt_code, "secret": unseal(sealed_secret),
+                   context={"receipt_code": report.receipt_code, "secret": unseal(sealed_secret) if sealed_secret else "",
                             "followup_url": followup_url})
     return True

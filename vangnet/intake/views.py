@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from formtools.wizard.views import SessionWizardView
 from vangnet.accounts.models import Organisation
 from vangnet.audit.services import Actor
 from vangnet.cases.choices import REPORTER_STATUS_TEXT, CaseStatus
-from vangnet.directory.selectors import active_organisations, organisations_for_form
+from vangnet.directory.selectors import active_organisations, organisations_for_form, youth_organisations
 from vangnet.taxonomy.models import FormOfViolence
 from vangnet.taxonomy.selectors import active_forms
 
@@ -29,6 +29,7 @@ from .forms import STEP_FORMS, AddInformationForm, FollowupLoginForm, WithdrawFo
 
 SESSION_RECEIPT = "vangnet_receipt"
 SESSION_FOLLOWUP = "vangnet_followup_report"
+SESSION_STEP_FLASH = "vangnet_report_step_sent"
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -59,25 +60,57 @@ class ReportWizard(SessionWizardView):
         """Show the current step with what she already answered.
 
         formtools starts over on every GET; a frightened reporter who reloads the page or
-        comes back to it must not lose her answers, so only ``?restart`` starts over.
+        comes back to it must not lose her answers, so only ``?restart`` starts over (and
+        redirects to the plain address, so a later language switch or reload keeps her new
+        answers). A step she just sent with mistakes comes back with her input and the errors.
         """
         if "restart" in request.GET:
             self.storage.reset()
+            request.session.pop(SESSION_STEP_FLASH, None)
+            return redirect(request.path)
         step = self.steps.current
+        flash = request.session.pop(SESSION_STEP_FLASH, None)
+        if flash and flash.get("step") == step:
+            posted = QueryDict(mutable=True)
+            for key, values in flash["data"].items():
+                posted.setlist(key, values)
+            form = self.get_form(step=step, data=posted)
+            form.is_valid()
+            if flash.get("error") == "rate_limited":
+                form.add_error(None, _("Many reports were sent from this connection just now. Your answers are "
+                                       "kept: please try again in a few minutes, or call one of the help lines "
+                                       "below."))
+            return self.render(form)
         data = self.storage.get_step_data(step)
         return self.render(self.get_form(step=step, data=data) if data else self.get_form(step=step))
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Every answer is sent, then the next page is fetched (Post/Redirect/Get).
+
+        No form submission stays in the browser's history, so Back after a quick exit can
+        never send her answers again; what Back shows is fetched anew from the session, which
+        the quick exit has emptied.
+        """
         is_last = self.steps.current == self.steps.last and "wizard_goto_step" not in self.request.POST
         if is_last and is_ratelimited(self.request, group="report-submit", key="ip",
                                       rate=settings.VANGNET_REPORT_RATE, method="POST", increment=True):
             # Keep everything she filled in; tell her plainly and point to help that does not wait.
-            form = self.get_form(data=self.request.POST)
-            form.is_valid()
-            form.add_error(None, _("Many reports were sent from this connection just now. Your answers are kept: "
-                                   "please try again in a few minutes, or call one of the help lines below."))
-            return self.render(form)
-        return super().post(*args, **kwargs)
+            self._flash(error="rate_limited")
+            return redirect(self.request.path)
+        response = super().post(*args, **kwargs)
+        if response.status_code in (301, 302, 303):
+            return response  # sent: on to the receipt
+        return redirect(self.request.path)
+
+    def render(self, form: Any = None, **kwargs: Any) -> HttpResponse:
+        if self.request.method == "POST" and form is not None and form.data is self.request.POST and form.errors:
+            self._flash()
+        return super().render(form, **kwargs)
+
+    def _flash(self, *, error: str = "") -> None:
+        """Keep the step she just sent (encrypted in the session) to show it again after the redirect."""
+        posted = {key: self.request.POST.getlist(key) for key in self.request.POST if key != "csrfmiddlewaretoken"}
+        self.request.session[SESSION_STEP_FLASH] = {"step": self.steps.current, "data": posted, "error": error}
 
     def get_context_data(self, form: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(form=form, **kwargs)
@@ -96,6 +129,7 @@ class ReportWizard(SessionWizardView):
         self.request.session[SESSION_RECEIPT] = {
             "code": submitted.report.receipt_code, "secret": submitted.secret,
             "urgent": submitted.report.immediate_danger, "email": bool(submitted.report.contact_email),
+            "email_secret": bool(submitted.report.contact_email and data.get("email_secret")),
             "minor": submitted.report.age_band in MINOR_AGE_BANDS,
         }
         return redirect("intake:receipt")
@@ -104,7 +138,7 @@ class ReportWizard(SessionWizardView):
 def receipt(request: HttpRequest) -> HttpResponse:
     """Shows the receipt code and secret exactly once."""
     data = request.session.pop(SESSION_RECEIPT, None)
-    youth_help = active_organisations().filter(handles_minors=True) if data and data.get("minor") else []
+    youth_help = youth_organisations() if data and data.get("minor") else []
     return render(request, "intake/receipt.html", {"receipt": data, "organisations": youth_help})
 
 
@@ -115,6 +149,9 @@ def followup_login(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         attempt = selectors.authenticate_followup(receipt_code=form.cleaned_data["receipt_code"],
                                                   secret=form.cleaned_data["secret"])
+        if attempt.report is not None and attempt.report.is_withdrawn:
+            # Say plainly what happened to it instead of showing an empty form again.
+            return render(request, "intake/withdrawn.html", {"withdrawn_at": attempt.report.withdrawn_at})
         if attempt.report is not None:
             request.session.cycle_key()
             request.session[SESSION_FOLLOWUP] = attempt.report.pk

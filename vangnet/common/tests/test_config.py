@@ -52,7 +52,8 @@ def test_production_settings_pass_the_deployment_checks(tmp_path) -> None:
     result = _manage("check", "--deploy", "--fail-level", "WARNING", DJANGO_SETTINGS_MODULE="vangnet.config.prod",
                      VANGNET_SECRET_KEY="x" * 20 + "-production-secret-key-that-is-long-enough-0123456789",
                      VANGNET_ALLOWED_HOSTS="vangnet.example", VANGNET_DATA_DIR=str(tmp_path),
-                     VANGNET_FIELD_ENCRYPTION_KEYS="ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg=")
+                     VANGNET_FIELD_ENCRYPTION_KEYS="ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg=",
+                     VANGNET_URL_HASH_KEYS="production-url-hash-key-0123456789abcdef")
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
 
@@ -93,3 +94,19 @@ def test_any_demo_token_the_caller_chooses_works(client, monkeypatch) -> None:
     response = client.post("/api/v1/reports", data="{}", content_type="application/json",
                            HTTP_AUTHORIZATION="Bearer short")
     assert response.status_code == 400, "the token is accepted; the empty body is not"
+
+
+def test_the_embedded_default_writes_mail_where_a_tester_can_read_it(tmp_path) -> None:
+    send = ("from django.core.mail import send_mail; "
+            "send_mail('Ontvangst', 'Je code: VN-TEST-CODE', None, ['a@b.example'])")
+    result = _manage("shell", "-c", send, DJANGO_SETTINGS_MODULE="vangnet.config.dev", VANGNET_DATA_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    files = list((tmp_path / "mail").iterdir())
+    assert len(files) == 1 and b"VN-TEST-CODE" in files[0].read_bytes()
+
+
+def test_an_smtp_host_in_the_environment_sends_over_smtp_again(tmp_path) -> None:
+    show = "from django.conf import settings; print(settings.MAILERS['default']['BACKEND'])"
+    result = _manage("shell", "-c", show, DJANGO_SETTINGS_MODULE="vangnet.config.dev", VANGNET_DATA_DIR=str(tmp_path),
+                     VANGNET_EMAIL_HOST="127.0.0.1")
+    assert result.stdout.strip().splitlines()[-1] == "django.core.mail.backends.smtp.EmailBackend"

@@ -59,8 +59,8 @@ def test_a_joining_report_can_raise_but_never_lower_the_priority(submit) -> None
     assert case.priority == Priority.P1
 
 
-def test_receipt_is_emailed_through_the_worker(submit, smtp_inbox, run_worker,
-                                               django_capture_on_commit_callbacks) -> None:
+def test_receipt_is_emailed_through_the_worker_without_the_secret(submit, smtp_inbox, run_worker,
+                                                                  django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         submitted = submit(contact_preference="email", contact_email="her@example.org", language="en")
     assert smtp_inbox.messages == [], "nothing is sent before the worker runs"
@@ -68,8 +68,19 @@ def test_receipt_is_emailed_through_the_worker(submit, smtp_inbox, run_worker,
     assert len(smtp_inbox.messages) == 1
     mail = smtp_inbox.messages[0]
     assert mail["to"] == ["her@example.org"]
-    assert submitted.report.receipt_code in mail["body"] and submitted.secret in mail["body"]
+    assert submitted.report.receipt_code in mail["body"]
+    assert submitted.secret not in mail["body"], "someone reading her mail must not be able to open her report"
+    assert "You chose not to receive your secret" in mail["body"]
     assert "/en/followup/" in mail["body"]
+
+
+def test_receipt_carries_the_secret_only_when_she_chooses(submit, smtp_inbox, run_worker,
+                                                          django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        submitted = submit(contact_preference="email", contact_email="her@example.org", email_secret=True)
+    run_worker()
+    assert submitted.secret in smtp_inbox.messages[0]["body"]
+    assert submitted.report.receipt_code in smtp_inbox.messages[0]["body"]
 
 
 def test_no_receipt_mail_without_an_address(submit, smtp_inbox, run_worker, django_capture_on_commit_callbacks) -> None:

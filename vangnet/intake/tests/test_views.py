@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from vangnet.audit.choices import EventType
@@ -21,9 +23,14 @@ STEPS = [
 
 
 def post_step(client, step, data, lang="nl"):
+    """Send one step as the browser does: the POST always redirects, and the browser fetches the page."""
     payload = {f"{PREFIX}-current_step": step}
     payload.update({f"{step}-{k}": v for k, v in data.items()})
-    return client.post(f"/{lang}/report/", payload)
+    response = client.post(f"/{lang}/report/", payload)
+    assert response.status_code == 302, "every step is Post/Redirect/Get"
+    if response.url == f"/{lang}/report/":
+        return client.get(response.url)
+    return response
 
 
 def complete_flow(client, lang="nl", overrides=None):
@@ -135,6 +142,11 @@ def test_withdrawing_erases_and_explains(client, submit) -> None:
     report = Report.objects.get()
     assert report.withdrawn_at is not None and report.description == ""
     assert client.get("/en/followup/report/").status_code == 302, "the session ends with the withdrawal"
+    again = client.post("/en/followup/", {"receipt_code": submitted.report.receipt_code, "secret": submitted.secret})
+    assert again.status_code == 200, "signing in to a withdrawn report explains instead of bouncing back"
+    text = again.content.decode()
+    assert "was withdrawn on" in text and "What we erase" in text
+    assert "sessionid" not in again.cookies or not client.session.get("vangnet_followup_report")
 
 
 def test_followup_without_login_goes_to_the_login_page(client) -> None:
@@ -180,7 +192,7 @@ def test_pages_speak_dutch_by_default(client) -> None:
 
 def test_enter_in_a_field_goes_forward_not_back(client) -> None:
     page = post_step(client, "danger", {"immediate_danger": "no"}).content.decode()
-    buttons = page[page.index("<form method=\"post\" novalidate>"):].split("<button")[1:]
+    buttons = page[page.index("<form method=\"post\" novalidate"):].split("<button")[1:]
     assert "wizard_goto_step" not in buttons[0] and "wizard_goto_step" in buttons[1]
 
 
@@ -192,8 +204,37 @@ def test_reloading_the_flow_keeps_the_answers(client) -> None:
     complete = [post_step(client, step, data) for step, data in STEPS[2:]][-1]
     assert complete.status_code == 302
     assert Report.objects.get().reporter_role == "parent"
-    restarted = client.get("/nl/report/?restart").content.decode()
-    assert 'value="danger"' in restarted
+    post_step(client, "danger", {"immediate_danger": "no"})
+    restart = client.get("/nl/report/?restart")
+    assert restart.status_code == 302 and restart.url == "/nl/report/", "start over leaves no ?restart behind"
+    assert 'value="danger"' in client.get(restart.url).content.decode()
+
+
+def test_a_step_sent_with_mistakes_comes_back_after_a_redirect_with_her_input(client) -> None:
+    post_step(client, "danger", {"immediate_danger": "no"})
+    post_step(client, "who", {"reporter_role": "victim"})
+    sent = client.post("/en/report/", {f"{PREFIX}-current_step": "what", "what-description": "Kept text"})
+    assert sent.status_code == 302 and sent.url == "/en/report/"
+    page = client.get("/en/report/").content.decode()
+    assert "Choose at least one" in page and "Kept text" in page
+    reloaded = client.get("/en/report/").content.decode()
+    assert "Choose at least one" not in reloaded, "the error is shown once, not on every reload"
+    assert 'value="what"' in reloaded
+
+
+def test_the_step_and_answers_survive_a_language_switch(client) -> None:
+    post_step(client, "danger", {"immediate_danger": "no"}, lang="en")
+    post_step(client, "who", {"reporter_role": "parent"}, lang="en")
+    post_step(client, "what", {"forms": ["cyberstalking"], "description": "Hij blijft accounts maken."}, lang="en")
+    switched = client.post("/i18n/setlang/", {"language": "nl", "next": "/en/report/"})
+    assert switched.status_code == 302 and switched.url == "/nl/report/"
+    page = client.get(switched.url).content.decode()
+    assert 'lang="nl"' in page and 'value="where"' in page
+    back = client.post("/nl/report/", {f"{PREFIX}-current_step": "where", "wizard_goto_step": "what"})
+    assert back.status_code == 302
+    what = client.get("/nl/report/").content.decode()
+    assert "Hij blijft accounts maken." in what
+    assert re.search(r'value="cyberstalking"[^>]* checked', what)
 
 
 def test_a_report_about_a_minor_shows_help_for_young_people(client) -> None:
