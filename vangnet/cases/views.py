@@ -72,7 +72,8 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     return _render_case(request, case, _case_forms(case))
 
 
-def _render_case(request: HttpRequest, case: Case, forms: dict[str, Any], status: int = 200) -> HttpResponse:
+def _render_case(request: HttpRequest, case: Case, forms: dict[str, Any], status: int = 200,
+                 active: str = "") -> HttpResponse:
     reports = (case.reports.prefetch_related("forms", "urls", "additions", "messages")
                .select_related("consent_share_with"))
     return render(request, "cases/case_detail.html", {
@@ -81,7 +82,7 @@ def _render_case(request: HttpRequest, case: Case, forms: dict[str, Any], status
         "notes": case.notes.select_related("author"), "referrals": case.referrals.select_related("organisation"),
         "timeline": selectors.case_timeline(case=case),
         "perms": permissions_for_user(user=request.user, organisation_id=case.organisation_id),
-        "Permission": Permission,
+        "Permission": Permission, "active_action": active,
     }, status=status)
 
 
@@ -104,7 +105,7 @@ def _case_action(name: str, run: Callable[[HttpRequest, Case, dict[str, Any]], s
                 messages.success(request, message)
                 case.refresh_from_db()  # a merged case sends staff on to the case it joined
                 return redirect("cases:detail", case_id=case.merged_into_id or case.pk)
-        return _render_case(request, case, forms, status=400)
+        return _render_case(request, case, forms, status=400, active=name)
 
     view.__name__ = f"case_{name}"
     return view
