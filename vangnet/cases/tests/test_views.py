@@ -92,3 +92,19 @@ def test_staff_login_is_throttled(client, handler, settings) -> None:
     response = client.post("/staff/login/", {"username": "hans", "password": "correct-horse-battery-staple"})
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(("language", "page_text", "error_text"), [
+    ("en", "Change status", "This field is required."),
+    ("nl", "Status wijzigen", "Dit veld is verplicht."),
+])
+def test_staff_pages_and_their_errors_speak_the_staff_members_language(client, submit, handler, language, page_text,
+                                                                       error_text) -> None:
+    case = submit().report.case
+    client.force_login(handler)
+    client.post("/i18n/setlang/", {"language": language, "next": "/staff/cases/"})
+    response = client.post(f"/staff/cases/{case.pk}/status/", {"status-status": "triaged", "status-reason": ""},
+                           HTTP_ACCEPT_LANGUAGE="nl" if language == "en" else "en")
+    page = response.content.decode()
+    assert response.status_code == 400 and f'lang="{language}"' in page
+    assert page_text in page and error_text in page
