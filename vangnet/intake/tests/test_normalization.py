@@ -55,6 +55,8 @@ def test_any_text_either_normalises_to_https_or_is_refused(text: str) -> None:
 # - ``.rstrip(".")`` -> ``.rstrip("XX.XX")``: ``parts.hostname`` is already lower-case.
 # - ``encode("idna")`` -> ``encode("IDNA")``, ``decode("ascii")`` -> ``decode("ASCII")``: codec
 #   names are case-insensitive.
+# - ``quote(..., safe="XX/:@...XX")``: letters are never quoted anyway.
+# - ``if len(path) > 1`` -> ``>= 1``: stripping "/" gives "" and that becomes "/" again.
 
 
 @pytest.fixture(autouse=True)
