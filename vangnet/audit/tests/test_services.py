@@ -1,3 +1,7 @@
+import hashlib
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -7,7 +11,7 @@ from django.db import DatabaseError, connection, transaction
 from vangnet.audit.choices import EventType
 from vangnet.audit.models import ChainHead, Event
 from vangnet.audit.selectors import verify_chain
-from vangnet.audit.services import GENESIS_HASH, Actor, batched_events, record_event
+from vangnet.audit.services import GENESIS_HASH, Actor, batched_events, event_digest, record_event
 
 pytestmark = pytest.mark.django_db
 
@@ -104,3 +108,117 @@ def test_a_failed_batch_writes_nothing() -> None:
         record_event(actor=Actor.reporter(), event_type=EventType.REPORT_SUBMITTED, object_type="report", object_id=1)
         raise ValueError("the change failed")
     assert not Event.objects.exists()
+
+
+# --- Known answers: the stored format of the chain (scripts/mutation showed nothing pinned it) -----
+# The writer (record_event) and the verifier (verify_chain) share event_digest, so a change to
+# the digest's format would pass every round-trip test while every chain already stored stops
+# verifying. These digests were computed once and must never change.
+
+KAT_STAFF_EVENT = "8c8cbbc83cff5d61c90f7fcc573692e14a43644e29e897aed22407b166da8eae"
+KAT_SECOND_EVENT = "0f32c423348fba6ca13ec4b7b6eeaeb370c221cba0c87aaa8b55ad8798924d69"
+KAT_GENESIS_SYSTEM_EVENT = "a0229dd1d01f8e51343252ac418459c941f09de8f56882636cb1e66dd67b789a"
+
+STAFF_EVENT = {
+    "seq": 1, "occurred_at": "2025-03-01T09:30:00.250000+00:00", "actor_type": "staff", "actor_user_id": 7,
+    "actor_label": "sanne", "event_type": "case.status_changed", "object_type": "case", "object_id": "42",
+    "case_id": 42, "data": {"to": "closed", "from": "in_progress", "reason": "Zoë is veilig — dossier gesloten ✓",
+                            "steps": [2, None, True]},
+}
+SECOND_EVENT = {
+    "seq": 2, "occurred_at": "2025-03-01T09:31:05+00:00", "actor_type": "reporter", "actor_user_id": None,
+    "actor_label": "reporter", "event_type": "report.info_added", "object_type": "report", "object_id": "9",
+    "case_id": 42, "data": {"receipt_code": "VN-ABCD-EFGH"},
+}
+
+
+def test_the_genesis_hash_is_64_zeros() -> None:
+    assert GENESIS_HASH == "0" * 64
+
+
+def test_the_digest_of_a_staff_event_with_non_ascii_text_is_a_known_answer() -> None:
+    # The canonical form, written out: keys sorted, no spaces, UTF-8 text as is (not \u escapes).
+    body = ('{"actor_label":"sanne","actor_type":"staff","actor_user_id":7,"case_id":42,'
+            '"data":{"from":"in_progress","reason":"Zoë is veilig — dossier gesloten ✓","steps":[2,null,true],'
+            '"to":"closed"},"event_type":"case.status_changed","object_id":"42","object_type":"case",'
+            '"occurred_at":"2025-03-01T09:30:00.250000+00:00","seq":1}')
+    assert hashlib.sha256((GENESIS_HASH + body).encode("utf-8")).hexdigest() == KAT_STAFF_EVENT
+    assert event_digest(prev_hash=GENESIS_HASH, **STAFF_EVENT) == KAT_STAFF_EVENT
+
+
+def test_the_digest_of_a_first_system_event_and_of_a_two_event_chain_are_known_answers() -> None:
+    assert event_digest(prev_hash=GENESIS_HASH, seq=1, occurred_at="2025-01-01T00:00:00+00:00", actor_type="system",
+                        actor_user_id=None, actor_label="system", event_type="case.created", object_type="case",
+                        object_id="1", case_id=None, data={}) == KAT_GENESIS_SYSTEM_EVENT
+    first = event_digest(prev_hash=GENESIS_HASH, **STAFF_EVENT)
+    assert event_digest(prev_hash=first, **SECOND_EVENT) == KAT_SECOND_EVENT
+
+
+def test_every_field_of_an_event_changes_its_digest() -> None:
+    digest = event_digest(prev_hash=GENESIS_HASH, **STAFF_EVENT)
+    changed = {"seq": 2, "occurred_at": "2025-03-01T09:30:00.250001+00:00", "actor_type": "system",
+               "actor_user_id": 8, "actor_label": "hans", "event_type": "case.note_added", "object_type": "note",
+               "object_id": "43", "case_id": None, "data": {**STAFF_EVENT["data"], "to": "open"}}
+    for key, value in changed.items():
+        assert event_digest(prev_hash=GENESIS_HASH, **{**STAFF_EVENT, key: value}) != digest, key
+    assert event_digest(prev_hash="1" * 64, **STAFF_EVENT) != digest
+
+
+def _canonical_digest(event: Event) -> str:
+    """The documented format, computed without vangnet's code."""
+    body = json.dumps({
+        "seq": event.seq, "occurred_at": event.occurred_at.isoformat(), "actor_type": event.actor_type,
+        "actor_user_id": event.actor_user_id, "actor_label": event.actor_label, "event_type": event.event_type,
+        "object_type": event.object_type, "object_id": event.object_id, "case_id": event.case_id,
+        "data": event.data}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256((event.prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def test_record_event_stores_who_did_what_and_hashes_exactly_that(supervisor) -> None:
+    when = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+    with transaction.atomic():
+        record_event(actor=Actor.staff(supervisor), event_type=EventType.CASE_STATUS_CHANGED, object_type="case",
+                     object_id=42, case_id=42, data={"reason": "Zoë ✓", "when": when, "amount": Decimal("1.50")})
+        record_event(actor=Actor.reporter(), event_type=EventType.REPORT_INFO_ADDED, object_type="report",
+                     object_id="9")
+        record_event(actor=Actor.partner("token test"), event_type=EventType.REPORT_SUBMITTED, object_type="report",
+                     object_id=10, data=None)
+        record_event(actor=Actor.system(), event_type=EventType.CASE_ERASED, object_type="case", object_id=42,
+                     case_id=42, data={})
+    staff, reporter, partner, system = Event.objects.order_by("seq")
+    assert (staff.actor_type, staff.actor_user, staff.actor_label) == ("staff", supervisor, "sanne")
+    assert (staff.event_type, staff.object_type, staff.object_id, staff.case_id) == (
+        "case.status_changed", "case", "42", 42)
+    assert staff.data == {"reason": "Zoë ✓", "when": "2025-03-01 09:30:00+00:00", "amount": "1.50"}
+    assert (reporter.actor_type, reporter.actor_user, reporter.actor_label, reporter.case_id, reporter.data) == (
+        "reporter", None, "reporter", None, {})
+    assert (partner.actor_type, partner.actor_label, partner.data) == ("partner", "token test", {})
+    assert (system.actor_type, system.actor_user, system.actor_label) == ("system", None, "system")
+    assert staff.prev_hash == GENESIS_HASH
+    for event in (staff, reporter, partner, system):
+        assert event.hash == _canonical_digest(event)
+    assert [e.prev_hash for e in (reporter, partner, system)] == [staff.hash, reporter.hash, partner.hash]
+    head = ChainHead.objects.get()
+    assert (head.seq, head.hash) == (4, system.hash)
+
+
+def test_the_events_of_one_batch_share_one_time_and_a_nested_batch_waits_for_the_outer_one() -> None:
+    with transaction.atomic(), batched_events():
+        record_event(actor=Actor.system(), event_type=EventType.CASE_CREATED, object_type="case", object_id=1)
+        with batched_events():
+            record_event(actor=Actor.system(), event_type=EventType.CASE_TRIAGED, object_type="case", object_id=1)
+        assert not Event.objects.exists(), "the inner batch leaves the writing to the outer one"
+        record_event(actor=Actor.system(), event_type=EventType.CASE_MERGED, object_type="case", object_id=1)
+    events = list(Event.objects.order_by("seq"))
+    assert [e.event_type for e in events] == ["case.created", "case.triaged", "case.merged"]
+    assert len({e.occurred_at for e in events}) == 1
+    assert [e.seq for e in events] == [1, 2, 3]
+    assert list(verify_chain()) == []
+
+
+def test_an_empty_batch_writes_nothing() -> None:
+    with transaction.atomic(), batched_events():
+        pass
+    assert not Event.objects.exists() and not ChainHead.objects.exists()
+    _append(1)
+    assert ChainHead.objects.get().seq == 1
