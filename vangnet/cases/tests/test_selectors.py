@@ -1,0 +1,158 @@
+"""Reads of cases: what a staff member sees, in which order, and nothing of other organisations."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.http import Http404
+from django.utils import timezone
+
+from vangnet.accounts.choices import Role
+from vangnet.accounts.models import Membership, Organisation
+from vangnet.audit.choices import EventType
+from vangnet.audit.models import Event
+from vangnet.cases import selectors, services
+from vangnet.cases.choices import CaseStatus, Priority
+from vangnet.cases.models import Case, TriageRule
+from vangnet.cases.selectors import QueueFilters, case_queue
+from vangnet.directory.models import ReferralOrganisation
+
+pytestmark = pytest.mark.django_db
+
+
+def make_case(organisation: Organisation, reference: str, **fields) -> Case:
+    return Case.objects.create(organisation=organisation, reference=reference, **fields)
+
+
+def refs(cases) -> list[str]:
+    return [c.reference for c in cases]
+
+
+def test_visible_cases_are_those_of_the_staff_members_active_organisations(helpline, other_org, make_staff,
+                                                                            handler, outsider) -> None:
+    mine, theirs = make_case(helpline, "C-MINE"), make_case(other_org, "C-THEIRS")
+    assert refs(selectors.visible_cases(user=handler)) == ["C-MINE"]
+    assert refs(selectors.visible_cases(user=outsider)) == ["C-THEIRS"]
+    assert not selectors.visible_cases(user=AnonymousUser()).exists()
+    both = make_staff("bea", helpline)
+    Membership.objects.create(user=both, organisation=other_org, role=Role.HANDLER)
+    assert set(refs(selectors.visible_cases(user=both))) == {"C-MINE", "C-THEIRS"}
+    Organisation.objects.filter(pk=other_org.pk).update(is_active=False)
+    assert refs(selectors.visible_cases(user=both)) == ["C-MINE"], "an inactive organisation's cases disappear"
+    handler.is_active = False
+    handler.save(update_fields=["is_active"])
+    assert not selectors.visible_cases(user=handler).exists(), "an inactive user sees nothing"
+    assert mine.pk and theirs.pk
+
+
+def test_get_case_for_user_answers_404_outside_her_organisations(helpline, other_org, handler) -> None:
+    mine, theirs = make_case(helpline, "C-MINE"), make_case(other_org, "C-THEIRS")
+    assert selectors.get_case_for_user(user=handler, case_id=mine.pk) == mine
+    for case_id in (theirs.pk, 999_999):
+        with pytest.raises(Http404):
+            selectors.get_case_for_user(user=handler, case_id=case_id)
+    with pytest.raises(Http404):
+        selectors.get_case_for_user(user=AnonymousUser(), case_id=mine.pk)
+
+
+def test_the_queue_puts_the_most_urgent_first_then_the_longest_waiting(helpline, other_org, handler) -> None:
+    now = timezone.now()
+    for ref, priority, age in [("C-P3OLD", 3, 9), ("C-P1NEW", 1, 1), ("C-P0", 0, 2), ("C-P1OLD", 1, 5),
+                               ("C-P3NEW", 3, 0)]:
+        case = make_case(helpline, ref, priority=priority)
+        Case.objects.filter(pk=case.pk).update(created_at=now - timedelta(days=age))
+    make_case(other_org, "C-OTHER", priority=0)
+    assert refs(case_queue(user=handler, filters=QueueFilters())) == ["C-P0", "C-P1OLD", "C-P1NEW", "C-P3OLD",
+                                                                     "C-P3NEW"]
+
+
+def test_queue_filters_on_status_priority_and_owner(helpline, handler, case_owner) -> None:
+    make_case(helpline, "C-NEW", priority=Priority.P0, owner=handler)
+    make_case(helpline, "C-WAIT", status=CaseStatus.WAITING, priority=Priority.P2, owner=case_owner)
+    make_case(helpline, "C-CLOSED", status=CaseStatus.CLOSED, priority=Priority.P0)
+    target = make_case(helpline, "C-TARGET", priority=Priority.P3)
+    make_case(helpline, "C-MERGED", status=CaseStatus.CLOSED, merged_into=target)
+
+    def queue(**filters) -> set[str]:
+        return set(refs(case_queue(user=handler, filters=QueueFilters(**filters))))
+
+    assert queue() == {"C-NEW", "C-WAIT", "C-TARGET"}, "open cases, never one merged away"
+    assert queue(status="") == {"C-NEW", "C-WAIT", "C-CLOSED", "C-TARGET"}
+    assert queue(status="closed") == {"C-CLOSED"}
+    assert queue(status="waiting") == {"C-WAIT"}
+    assert queue(priority=0) == {"C-NEW"}, "P0 is a filter too, not 'no filter'"
+    assert queue(priority=3) == {"C-TARGET"}
+    assert queue(status="", priority=0) == {"C-NEW", "C-CLOSED"}
+    assert queue(owner="me") == {"C-NEW"}
+    assert queue(owner="none") == {"C-TARGET"}
+    assert queue(owner="") == {"C-NEW", "C-WAIT", "C-TARGET"}
+
+
+def test_queue_finds_a_case_by_reference_or_receipt_code_and_by_form(submit, handler) -> None:
+    a = submit(urls="https://a.example/1", forms=["sextortion", "threats"]).report
+    b = submit(urls="https://b.example/1", forms=["doxing"]).report
+    joined = submit(urls="https://b.example/1", forms=["doxing", "threats"], reporter_role="bystander").report
+    assert joined.case_id == b.case_id
+
+    def queue(**filters) -> list[str]:
+        return refs(case_queue(user=handler, filters=QueueFilters(**filters)))
+
+    assert queue(query=f"  {a.case.reference.lower()} ") == [a.case.reference]
+    assert queue(query=b.receipt_code.lower()) == [b.case.reference]
+    assert queue(query=joined.receipt_code) == [b.case.reference]
+    assert queue(query="C-NOPE") == []
+    assert queue(form="sextortion") == [a.case.reference]
+    assert sorted(queue(form="threats")) == sorted([a.case.reference, b.case.reference])
+    counts = {c.reference: c.report_count for c in case_queue(user=handler, filters=QueueFilters(form="doxing"))}
+    assert counts == {b.case.reference: 2}, "each report counted once, however many forms match"
+
+
+def test_case_timeline_holds_the_events_of_merged_cases(submit, supervisor) -> None:
+    a = submit(urls="https://a.example/1").report.case
+    b = submit(urls="https://b.example/1").report.case
+    c = submit(urls="https://c.example/1").report.case
+    services.merge_cases(source=b, target=a, actor=supervisor)
+    timeline = list(selectors.case_timeline(case=a))
+    assert {e.case_id for e in timeline} == {a.pk, b.pk}
+    assert [e.seq for e in timeline] == sorted(e.seq for e in timeline)
+    assert Event.objects.filter(case_id=c.pk).exists() and c.pk not in {e.case_id for e in timeline}
+    assert EventType.CASE_MERGED in {e.event_type for e in timeline}
+
+
+def test_possible_owners_are_active_colleagues_who_work_on_cases(helpline, other_org, make_staff, handler,
+                                                                 case_owner, supervisor, outsider) -> None:
+    make_staff("zoe", helpline, Role.ADMIN)
+    gone = make_staff("gert", helpline, Role.HANDLER)
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    case = make_case(helpline, "C-1")
+    owners = selectors.possible_owners(case=case)
+    assert [m.user.username for m in owners] == ["carla", "hans", "sanne", "zoe"]
+    assert all(m.organisation_id == helpline.pk for m in owners)
+
+
+def test_cases_past_retention_are_closed_before_the_cutoff_and_not_yet_erased(helpline) -> None:
+    now = timezone.now()
+    old = make_case(helpline, "C-OLD", status=CaseStatus.CLOSED, closed_at=now - timedelta(days=10))
+    make_case(helpline, "C-EDGE", status=CaseStatus.CLOSED, closed_at=now - timedelta(days=5))
+    make_case(helpline, "C-RECENT", status=CaseStatus.CLOSED, closed_at=now - timedelta(days=1))
+    make_case(helpline, "C-ERASED", status=CaseStatus.CLOSED, closed_at=now - timedelta(days=10),
+              texts_erased_at=now)
+    make_case(helpline, "C-OPEN", status=CaseStatus.IN_PROGRESS, closed_at=now - timedelta(days=10))
+    assert refs(selectors.cases_past_retention(closed_before=now - timedelta(days=5))) == ["C-OLD"]
+    assert old.pk
+
+
+def test_active_rules_come_with_their_suggested_referrals_and_follow_changes() -> None:
+    seeded = {r.rule.name: r for r in selectors.active_rules()}
+    assert set(seeded) == set(TriageRule.objects.filter(is_active=True).values_list("name", flat=True))
+    helpwanted = ReferralOrganisation.objects.get(slug="helpwanted")
+    assert helpwanted.pk in seeded["Minor and sexual imagery"].referral_ids
+    assert isinstance(seeded["Minor and sexual imagery"].referral_ids, tuple)
+    TriageRule.objects.filter(name="Sextortion").get().delete()
+    rule = TriageRule.objects.get(name="Threats of violence")
+    rule.is_active = False
+    rule.save(update_fields=["is_active"])
+    names = {r.rule.name for r in selectors.active_rules()}
+    assert "Sextortion" not in names and "Threats of violence" not in names
+    assert "Minor and sexual imagery" in names
