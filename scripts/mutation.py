@@ -44,7 +44,8 @@ MODULES: dict[str, list[str]] = {
     "vangnet/cases/services.py": ["vangnet/cases/tests/test_services.py", "vangnet/intake/tests/test_services.py"],
     "vangnet/cases/selectors.py": ["vangnet/cases/tests/test_selectors.py", "vangnet/cases/tests/test_triage.py"],
     "vangnet/intake/services.py": ["vangnet/intake/tests/test_services.py"],
-    "vangnet/intake/selectors.py": ["vangnet/intake/tests/test_selectors.py"],
+    "vangnet/intake/selectors.py": ["vangnet/intake/tests/test_selectors.py",
+                                    "vangnet/intake/tests/test_followup_lockout.py"],
 }
 
 KILLED = {1, 3, 36, 24, -24, 152, 255}  # a test failed, or the mutant ran past its time limit

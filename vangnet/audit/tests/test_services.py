@@ -44,7 +44,7 @@ def test_events_are_chained_in_order() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_record_event_refuses_to_run_outside_a_transaction() -> None:
-    with pytest.raises(RuntimeError, match="inside the transaction"):
+    with pytest.raises(RuntimeError, match=r"^record_event must run inside the transaction that makes the change\.$"):
         record_event(actor=Actor.system(), event_type=EventType.CASE_CREATED, object_type="case", object_id=1)
     assert not Event.objects.exists()
 
