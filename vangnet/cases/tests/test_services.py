@@ -1,12 +1,16 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone, translation
 
 from vangnet.audit.choices import EventType
 from vangnet.audit.models import Event
+from vangnet.audit.services import Actor
 from vangnet.cases import services
-from vangnet.cases.choices import CaseStatus
+from vangnet.cases.choices import ALLOWED_TRANSITIONS, CaseStatus
 from vangnet.cases.models import Case, Referral
 from vangnet.directory.models import ReferralOrganisation
+from vangnet.intake.models import Report
+from vangnet.intake.services import withdraw_report
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +140,321 @@ def test_cases_of_different_organisations_cannot_be_merged(submit, helpline, oth
     with pytest.raises(ValidationError):
         services.merge_cases(source=theirs, target=mine, actor=boss)
     assert Case.objects.filter(merged_into__isnull=False).count() == 0
+
+
+# --- What mutation testing showed no test pinned (scripts/mutation) ---------------------------
+
+
+@pytest.fixture
+def en():
+    with translation.override("en"):
+        yield
+
+
+def refused(call, field: str | None = None) -> list[str] | str:
+    """The messages staff read when a service refuses."""
+    try:
+        call()
+    except ValidationError as exc:
+        return exc.message_dict[field] if field else exc.messages
+    except PermissionDenied as exc:
+        return str(exc)
+    raise AssertionError("the service did not refuse")
+
+
+def test_staff_read_exactly_why_a_case_action_was_refused(en, submit, supervisor, handler, outsider) -> None:
+    first = submit(urls="https://a.example/1")
+    second = submit(urls="https://b.example/1", contact_preference="email", contact_email="b@example.org")
+    case, report, other_case = first.report.case, first.report, second.report.case
+    assert refused(lambda: services.add_note(case=case, text="x", actor=outsider)) == (
+        "You may not do this for this case.")
+    assert refused(lambda: services.assign_owner(case=case, owner=outsider, actor=supervisor), "owner") == [
+        "The case owner must work on cases in this organisation."]
+    assert refused(lambda: services.change_status(case=case, status="triaged", reason=" \n", actor=handler),
+                   "reason") == ["This field is required."]
+    assert refused(lambda: services.change_status(case=case, status="archived", reason="r", actor=handler),
+                   "status") == ["Unknown status."]
+    assert refused(lambda: services.change_status(case=case, status="waiting", reason="r", actor=handler),
+                   "status") == ["A case cannot go from New to Waiting."]
+    assert refused(lambda: services.add_note(case=case, text="", actor=handler), "text") == [
+        "This field is required."]
+    assert refused(lambda: services.add_note(case=case, text="x" * 10_001, actor=handler), "text") == [
+        "Keep this under 10000 characters."]
+    assert refused(lambda: services.send_message(case=case, report=second.report, text="hi", actor=handler),
+                   "report") == ["This report is not part of this case."]
+    assert refused(lambda: services.refer_case(case=other_case, report=report, organisation=report.consent_share_with,
+                                               summary="s", actor=supervisor), "report") == [
+        "This report is not part of this case."]
+    veilig_thuis = ReferralOrganisation.objects.get(slug="veilig-thuis")
+    assert refused(lambda: services.refer_case(case=case, report=report, organisation=veilig_thuis, summary="s",
+                                               actor=supervisor), "organisation") == [
+        "The reporter did not consent to sharing her report with this organisation."]
+    assert refused(lambda: services.refer_case(case=case, report=report, organisation=report.consent_share_with,
+                                               summary="  ", actor=supervisor), "summary") == [
+        "This field is required."]
+    assert refused(lambda: services.merge_cases(source=case, target=case, actor=supervisor), "target") == [
+        "A case cannot be merged into itself."]
+    assert refused(lambda: services.split_report(case=case, report=report, actor=supervisor), "report") == [
+        "A case with one report cannot be split."]
+    assert refused(lambda: services.split_report(case=case, report=second.report, actor=supervisor), "report") == [
+        "This report is not part of this case."]
+    services.merge_cases(source=other_case, target=case, actor=supervisor)
+    other_case.refresh_from_db()
+    assert refused(lambda: services.merge_cases(source=other_case, target=case, actor=supervisor), "target") == [
+        "This case was already merged."]
+    assert refused(lambda: services.merge_cases(source=case, target=other_case, actor=supervisor), "target") == [
+        "This case was already merged."]
+    withdrawn = withdraw_report(report=second.report)
+    assert refused(lambda: services.send_message(case=case, report=withdrawn, text="hi", actor=handler),
+                   "report") == ["This report was withdrawn; the reporter can no longer be reached."]
+    assert refused(lambda: services.refer_case(case=case, report=withdrawn,
+                                               organisation=report.consent_share_with, summary="s",
+                                               actor=supervisor), "organisation") == [
+        "The reporter did not consent to sharing her report with this organisation."]
+
+
+def test_cases_of_other_organisations_are_refused_in_their_own_words(en, submit, helpline, other_org,
+                                                                     make_staff) -> None:
+    from vangnet.accounts.choices import Role
+    from vangnet.accounts.models import Membership
+
+    boss = make_staff("boss", other_org, Role.ADMIN)
+    Membership.objects.create(user=boss, organisation=helpline, role=Role.ADMIN)
+    mine = submit().report.case
+    theirs = submit(organisation=other_org, urls="https://other.example/").report.case
+    assert refused(lambda: services.merge_cases(source=theirs, target=mine, actor=boss), "target") == [
+        "Only cases of the same organisation can be merged."]
+
+
+def test_texts_are_stripped_and_the_length_limit_is_inclusive(submit, handler) -> None:
+    case = submit().report.case
+    note = services.add_note(case=case, text="  Called the platform.\n", actor=handler)
+    assert note.text == "Called the platform." and note.author == handler and note.case == case
+    longest = services.add_note(case=case, text="x" * 10_000, actor=handler)
+    assert len(longest.text) == 10_000
+    event = last_event(EventType.CASE_NOTE_ADDED)
+    assert (event.object_type, event.object_id, event.case_id, event.actor_user, event.data) == (
+        "note", str(longest.pk), case.pk, handler, {})
+
+
+def test_every_status_change_follows_the_table(submit, handler) -> None:
+    case = submit().report.case
+    for old in CaseStatus.values:
+        for new in CaseStatus.values:
+            Case.objects.filter(pk=case.pk).update(status=old)
+            allowed = new in ALLOWED_TRANSITIONS[old]
+            try:
+                changed = services.change_status(case=case, status=new, reason="r", actor=handler)
+            except ValidationError:
+                assert not allowed, (old, new)
+                assert Case.objects.get(pk=case.pk).status == old
+            else:
+                assert allowed, (old, new)
+                assert changed.status == new == Case.objects.get(pk=case.pk).status
+                assert (changed.closed_at is not None) == (new == CaseStatus.CLOSED)
+                event = last_event(EventType.CASE_STATUS_CHANGED)
+                assert (event.data, event.case_id, event.actor_user) == (
+                    {"from": old, "to": new, "reason": "r"}, case.pk, handler)
+
+
+def test_assigning_again_records_who_had_the_case(submit, supervisor, case_owner, handler) -> None:
+    case = submit().report.case
+    services.assign_owner(case=case, owner=case_owner, actor=supervisor)
+    assert last_event(EventType.CASE_OWNER_ASSIGNED).data == {"from": None, "to": "carla"}
+    assigned = services.assign_owner(case=case, owner=handler, actor=supervisor)
+    assert assigned.owner == handler
+    event = last_event(EventType.CASE_OWNER_ASSIGNED)
+    assert (event.data, event.object_type, event.object_id, event.case_id) == (
+        {"from": "carla", "to": "hans"}, "case", str(case.pk), case.pk)
+
+
+def test_a_reporter_without_e_mail_is_not_mailed(submit, handler, django_capture_on_commit_callbacks) -> None:
+    by_phone = submit(contact_preference="phone", contact_phone="+31 6 12345678").report
+    with django_capture_on_commit_callbacks() as callbacks:
+        message = services.send_message(case=by_phone.case, report=by_phone, text="  Hello  ", actor=handler)
+    assert callbacks == []
+    assert (message.text, message.report, message.author) == ("Hello", by_phone, handler)
+    event = last_event(EventType.CASE_MESSAGE_SENT)
+    assert (event.object_type, event.object_id, event.case_id) == ("message", str(message.pk), by_phone.case_id)
+
+
+def test_referring_again_keeps_the_status_and_an_organisation_without_address_gets_no_mail(
+        submit, case_owner, django_capture_on_commit_callbacks) -> None:
+    fier = ReferralOrganisation.objects.get(slug="fier")
+    fier.handover_email = ""
+    fier.save(update_fields=["handover_email"])
+    first = submit(share_with="helpwanted").report
+    case = first.case
+    with django_capture_on_commit_callbacks() as callbacks:
+        referral = services.refer_case(case=case, report=first, organisation=first.consent_share_with,
+                                       summary=" Needs removal help. ", actor=case_owner)
+    assert len(callbacks) == 1 and referral.summary == "Needs removal help." and referral.created_by == case_owner
+    status_event = last_event(EventType.CASE_STATUS_CHANGED)
+    assert status_event.data == {"from": "new", "to": "referred", "reason": "referred to helpwanted"}
+    assert last_event(EventType.CASE_REFERRED).data == {"organisation": "helpwanted", "report": first.receipt_code}
+
+    second = submit(reporter_role="bystander", share_with="").report
+    Report.objects.filter(pk=second.pk).update(consent_share_with=fier)
+    second.refresh_from_db()
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.refer_case(case=case, report=second, organisation=fier, summary="s", actor=case_owner)
+    assert callbacks == []
+    assert Event.objects.filter(event_type=EventType.CASE_STATUS_CHANGED).count() == 1, "already referred"
+    case.refresh_from_db()
+    assert case.status == CaseStatus.REFERRED
+
+
+def test_merging_moves_everything_and_keeps_the_most_urgent_priority(submit, supervisor, handler) -> None:
+    target = submit(urls="https://a.example/1", forms=["other"], relationship="", share_with="helpwanted").report
+    source = submit(urls="https://b.example/1", forms=["sextortion"], relationship="", share_with="helpwanted").report
+    target_case, source_case = target.case, source.case
+    target_case.refresh_from_db()
+    assert target_case.priority == 3 and target_case.required_steps == []
+    services.add_note(case=source_case, text="note", actor=handler)
+    services.send_message(case=source_case, report=source, text="msg", actor=handler)
+    services.refer_case(case=source_case, report=source, organisation=source.consent_share_with, summary="s",
+                        actor=supervisor)
+    merged = services.merge_cases(source=source_case, target=target_case, actor=supervisor)
+    assert merged.pk == target_case.pk
+    merged.refresh_from_db()
+    assert merged.priority == 1
+    assert merged.required_steps == ["Advise the reporter not to pay and to keep the conversation",
+                                     "Offer help with a police report"]
+    for related in ("reports", "notes", "messages", "triage_outcomes", "referrals"):
+        assert getattr(merged, related).count() == getattr(merged, related).filter(case=merged).count() >= 1, related
+        assert not getattr(source_case, related).exists(), related
+    source_case.refresh_from_db()
+    assert (source_case.merged_into, source_case.status) == (merged, CaseStatus.CLOSED)
+    assert source_case.closed_at is not None
+    events = Event.objects.filter(event_type=EventType.CASE_MERGED).order_by("seq")
+    data = {"source": source_case.reference, "target": merged.reference}
+    assert [(e.case_id, e.object_id, e.data) for e in events] == [
+        (source_case.pk, str(source_case.pk), data), (merged.pk, str(merged.pk), data)]
+
+
+def test_splitting_takes_the_reports_triage_and_messages_along(submit, supervisor, handler) -> None:
+    first = submit(urls="https://a.example/1", forms=["other"], relationship="").report
+    second = submit(urls="https://a.example/1", forms=["sextortion"], relationship="").report
+    case = first.case
+    assert second.case_id == case.pk
+    case.refresh_from_db()
+    assert case.priority == 1
+    services.send_message(case=case, report=second, text="to the second", actor=handler)
+    services.send_message(case=case, report=first, text="to the first", actor=handler)
+    new_case = services.split_report(case=case, report=second, actor=supervisor)
+    new_case.refresh_from_db()
+    case.refresh_from_db()
+    assert (new_case.status, new_case.organisation_id, new_case.priority) == (CaseStatus.NEW, case.organisation_id, 1)
+    assert new_case.required_steps == ["Advise the reporter not to pay and to keep the conversation",
+                                       "Offer help with a police report"]
+    assert list(new_case.messages.values_list("text", flat=True)) == ["to the second"]
+    assert list(case.messages.values_list("text", flat=True)) == ["to the first"]
+    assert list(new_case.triage_outcomes.values_list("rule_name", flat=True)) == ["Sextortion"]
+    assert case.priority == 3, "the case keeps only its own reports' urgency"
+    events = Event.objects.filter(event_type=EventType.CASE_SPLIT).order_by("seq")
+    data = {"report": second.receipt_code, "from": case.reference, "to": new_case.reference}
+    assert [(e.case_id, e.data) for e in events] == [(case.pk, data), (new_case.pk, data)]
+
+
+def test_a_report_split_from_a_case_already_at_work_starts_triaged(submit, supervisor, handler) -> None:
+    first = submit().report
+    second = submit(reporter_role="bystander").report
+    case = services.change_status(case=first.case, status=CaseStatus.IN_PROGRESS, reason="on it", actor=handler)
+    new_case = services.split_report(case=case, report=second, actor=supervisor)
+    assert new_case.status == CaseStatus.TRIAGED
+
+
+def test_a_case_closes_only_when_every_report_is_withdrawn(en, submit) -> None:
+    first = submit().report
+    second = submit(reporter_role="bystander").report
+    case = first.case
+    Report.objects.filter(pk=first.pk).update(withdrawn_at=timezone.now())
+    services.close_if_no_active_reports(case=case, actor=Actor.system(), reason="every report was withdrawn")
+    case.refresh_from_db()
+    assert case.status == CaseStatus.NEW
+    Report.objects.filter(pk=second.pk).update(withdrawn_at=timezone.now())
+    services.close_if_no_active_reports(case=case, actor=Actor.system(), reason="every report was withdrawn")
+    case.refresh_from_db()
+    assert case.status == CaseStatus.CLOSED and case.closed_at is not None
+    event = last_event(EventType.CASE_STATUS_CHANGED)
+    assert (event.actor_type, event.data) == ("system", {"from": "new", "to": "closed",
+                                                         "reason": "every report was withdrawn"})
+    services.close_if_no_active_reports(case=case, actor=Actor.system(), reason="again")
+    assert Event.objects.filter(event_type=EventType.CASE_STATUS_CHANGED).count() == 1, "a closed case stays as is"
+
+
+def test_erasing_a_cases_texts_keeps_the_rows(submit, supervisor, handler) -> None:
+    report = submit(share_with="helpwanted").report
+    case = report.case
+    services.add_note(case=case, text="Spoke to her sister.", actor=handler)
+    services.send_message(case=case, report=report, text="We removed it.", actor=handler)
+    services.refer_case(case=case, report=report, organisation=report.consent_share_with, summary="Her story.",
+                        actor=supervisor)
+    services.change_status(case=case, status=CaseStatus.CLOSED, reason="done", actor=supervisor)
+    case.refresh_from_db()
+    services.erase_case_texts(case=case)
+    case.refresh_from_db()
+    assert case.texts_erased_at is not None
+    assert [n.text for n in case.notes.all()] == ["—"]
+    assert [m.text for m in case.messages.all()] == ["—"]
+    assert [r.summary for r in case.referrals.all()] == ["—"]
+    event = last_event(EventType.CASE_ERASED)
+    assert (event.actor_type, event.case_id, event.data) == ("system", case.pk, {"closed_at": str(case.closed_at)})
+
+
+def test_a_new_report_joins_the_oldest_open_case_about_its_url(submit, supervisor) -> None:
+    first = submit(urls="https://a.example/1").report
+    second = submit(urls="https://a.example/1\nhttps://b.example/2", reporter_role="bystander").report
+    oldest = first.case
+    split_off = services.split_report(case=oldest, report=second, actor=supervisor)
+    third = submit(urls="https://b.example/2\nhttps://a.example/1", reporter_role="parent").report
+    assert third.case_id == oldest.pk != split_off.pk
+    joined = last_event(EventType.CASE_REPORT_JOINED)
+    assert joined.data == {"report": third.receipt_code, "reason": "same URL as an open case"}
+    assert services.find_open_case_for_urls(organisation_id=oldest.organisation_id, url_hashes=[]) is None
+
+
+def test_a_report_without_urls_opens_its_own_case(submit) -> None:
+    first = submit(urls="").report
+    second = submit(urls="").report
+    assert first.case_id != second.case_id
+
+
+def test_a_merged_case_is_not_joined(submit, supervisor) -> None:
+    a = submit(urls="https://a.example/1").report
+    b = submit(urls="https://b.example/1").report
+    services.merge_cases(source=b.case, target=a.case, actor=supervisor)
+    later = submit(urls="https://b.example/1").report
+    assert later.case_id == a.case_id
+
+
+def test_filing_records_why_each_rule_fired_and_what_it_suggests(submit) -> None:
+    report = submit(immediate_danger="yes", forms=["sextortion"], relationship="").report
+    case = report.case
+    case.refresh_from_db()
+    assert case.priority == 0
+    outcomes = {o.rule_name: o for o in case.triage_outcomes.all()}
+    assert set(outcomes) == {"Immediate danger", "Sextortion"}
+    danger = outcomes["Immediate danger"]
+    assert (danger.reason, danger.priority, danger.report) == ("immediate_danger = yes", 0, report)
+    assert danger.required_steps == ["Check within the hour whether 112 or the police has been called",
+                                     "Contact the reporter today if she left contact details"]
+    assert set(danger.suggested_referrals.values_list("slug", flat=True)) == {"112", "politie"}
+    assert set(outcomes["Sextortion"].suggested_referrals.values_list("slug", flat=True)) == {
+        "politie", "helpwanted", "113"}
+    assert case.required_steps == [*danger.required_steps, *outcomes["Sextortion"].required_steps]
+    created = last_event(EventType.CASE_CREATED)
+    assert (created.case_id, created.data) == (case.pk, {"reference": case.reference, "report": report.receipt_code})
+    triaged = last_event(EventType.CASE_TRIAGED)
+    assert triaged.data == {"report": report.receipt_code, "rules": ["Immediate danger", "Sextortion"],
+                            "priority": 0}
+    assert triaged.actor_type == created.actor_type == "reporter"
+
+
+def test_a_joining_report_adds_only_new_steps_in_order(submit) -> None:
+    case = submit(forms=["sextortion"], relationship="").report.case
+    submit(forms=["sextortion", "non-consensual-intimate-images"], relationship="", reporter_role="bystander")
+    case.refresh_from_db()
+    assert case.required_steps == ["Advise the reporter not to pay and to keep the conversation",
+                                   "Offer help with a police report", "Secure evidence of every URL",
+                                   "Send removal requests to the providers"]
