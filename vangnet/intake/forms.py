@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from vangnet.common.forms import UnicodeSafeForm
 from vangnet.directory.selectors import shareable_catalogue
 from vangnet.taxonomy.selectors import form_catalogue
 
@@ -22,7 +23,20 @@ from .choices import AgeBand, ContactPreference, Duration, PerpetratorCount, Rel
 from .normalization import CheckedUrl, UrlError, check_url
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
-PHONE_RE = re.compile(r"^\+?[0-9 ()-]{8,20}$")
+
+# The contact rules as regular expressions that mean the same in Python and in JSON Schema
+# (ECMA-262), so the partner API's OpenAPI document can state them exactly (see intake.api).
+# A phone number: 8 to 15 digits (E.164 has at most 15), with +, spaces, brackets, hyphens.
+PHONE_PATTERN = r"^ *\+?[ ()-]*(?:[0-9][ ()-]*){8,15}$"
+# An e-mail address: a dot-atom local part, a host name of letters, digits and hyphens (any
+# script), a top-level domain of two or more letters. No quoted local parts or IP literals:
+# nobody gives those as a contact address.
+_EMAIL_LETTER = "A-Za-z\u00a1-\ud7ff\ue000-\uffff"  # not the surrogates, which are not text
+_EMAIL_LABEL = f"[0-9{_EMAIL_LETTER}](?:[0-9{_EMAIL_LETTER}-]{{0,61}}[0-9{_EMAIL_LETTER}])?"
+_EMAIL_ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+EMAIL_PATTERN = f"^{_EMAIL_ATOM}(?:\\.{_EMAIL_ATOM})*@(?:{_EMAIL_LABEL}\\.)+[{_EMAIL_LETTER}]{{2,63}}$"
+PHONE_RE = re.compile(PHONE_PATTERN)
+EMAIL_RE = re.compile(EMAIL_PATTERN)
 
 
 def _optional(choices: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
@@ -87,7 +101,7 @@ def _fields() -> dict[str, forms.Field]:
         "age_band": forms.ChoiceField(
             label=_("How old is the person it happened to?"), choices=AgeBand.choices, widget=forms.RadioSelect),
         "relationship": forms.ChoiceField(
-            label=_("Who did it, compared to the person it happened to? (optional)"), required=False,
+            label=_("Who did it? How do they know the person it happened to? (optional)"), required=False,
             choices=_optional(Relationship.choices)),
         "perpetrator_count": forms.ChoiceField(
             label=_("How many people did it? (optional)"), required=False,
@@ -98,11 +112,17 @@ def _fields() -> dict[str, forms.Field]:
         "contact_preference": forms.ChoiceField(
             label=_("May we contact you?"), choices=ContactPreference.choices, widget=forms.RadioSelect,
             initial=ContactPreference.NONE),
-        "contact_email": forms.EmailField(
-            label=_("E-mail address (only if you chose e-mail)"), required=False, max_length=254,
+        # Checked in clean(), and only when she chose e-mail: a stale address left in the field
+        # must not stop her from choosing phone or no contact (it is dropped then anyway).
+        "contact_email": forms.CharField(
+            label=_("E-mail address (only if you chose e-mail)"), required=False, max_length=254, strip=False,
             widget=forms.EmailInput(attrs={"autocomplete": "email"})),
+        "email_secret": forms.BooleanField(
+            label=_("Also put my secret in the e-mail"), required=False,
+            help_text=_("Only if nobody else reads your e-mail: whoever reads the e-mail could then open your "
+                        "report. Without it, the e-mail holds only your receipt code.")),
         "contact_phone": forms.CharField(
-            label=_("Phone number (only if you chose phone)"), required=False, max_length=32,
+            label=_("Phone number (only if you chose phone)"), required=False, max_length=32, strip=False,
             widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"})),
         "consent_processing": forms.BooleanField(
             label=_("I agree that vangnet stores and uses this report to help me."),
@@ -113,7 +133,7 @@ def _fields() -> dict[str, forms.Field]:
     }
 
 
-class _ReportFields(forms.Form):
+class _ReportFields(UnicodeSafeForm):
     """Base with dynamic choices: the forms of violence and organisations are data."""
 
     field_names: tuple[str, ...] = ()
@@ -131,21 +151,32 @@ class _ReportFields(forms.Form):
                 ("", _("No, do not share my report"))] + [
                 (o.slug, o.name) for o in shareable_catalogue().values()]
 
+    def clean_forms(self) -> list[str]:
+        return list(dict.fromkeys(self.cleaned_data["forms"]))  # a slug named twice counts once
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if "contact_preference" in self.fields:
             preference = data.get("contact_preference")
-            if preference == ContactPreference.EMAIL and not data.get("contact_email"):
-                self.add_error("contact_email", _("Fill in your e-mail address, or choose another option."))
-            if preference == ContactPreference.PHONE:
-                phone = (data.get("contact_phone") or "").strip()
-                if not phone:
+            # At most one error per field: none from here if the field itself already failed.
+            if preference == ContactPreference.EMAIL and "contact_email" not in self.errors:
+                email = data.get("contact_email") or ""
+                if not email.strip():
+                    self.add_error("contact_email", _("Fill in your e-mail address, or choose another option."))
+                elif not EMAIL_RE.fullmatch(email):
+                    self.add_error("contact_email", _("This does not look like an e-mail address."))
+            if preference == ContactPreference.PHONE and "contact_phone" not in self.errors:
+                phone = data.get("contact_phone") or ""
+                if not phone.strip():
                     self.add_error("contact_phone", _("Fill in your phone number, or choose another option."))
-                elif not PHONE_RE.match(phone):
+                elif not PHONE_RE.fullmatch(phone):
                     self.add_error("contact_phone", _("This does not look like a phone number."))
+                else:
+                    data["contact_phone"] = phone.strip()
             # Keep only the contact detail she chose to give.
             if preference != ContactPreference.EMAIL:
                 data["contact_email"] = ""
+                data["email_secret"] = False
             if preference != ContactPreference.PHONE:
                 data["contact_phone"] = ""
         return data
@@ -162,14 +193,14 @@ STEP_FORMS: list[tuple[str, type[_ReportFields]]] = [
     ("where", _step("WhereStep", "urls", "platform")),
     ("age", _step("AgeStep", "age_band")),
     ("perpetrator", _step("PerpetratorStep", "relationship", "perpetrator_count", "duration")),
-    ("contact", _step("ContactStep", "contact_preference", "contact_email", "contact_phone")),
+    ("contact", _step("ContactStep", "contact_preference", "contact_email", "email_secret", "contact_phone")),
     ("consent", _step("ConsentStep", "consent_processing", "share_with")),
 ]
 
 ReportForm = _step("ReportForm", *[name for _n, form in STEP_FORMS for name in form.field_names])
 
 
-class FollowupLoginForm(forms.Form):
+class FollowupLoginForm(UnicodeSafeForm):
     receipt_code = forms.CharField(label=_("Receipt code"), max_length=40,
                                    widget=forms.TextInput(attrs={"autocomplete": "off",
                                                                  "autocapitalize": "characters"}))
@@ -177,10 +208,10 @@ class FollowupLoginForm(forms.Form):
                              widget=forms.PasswordInput(attrs={"autocomplete": "off"}))
 
 
-class AddInformationForm(forms.Form):
+class AddInformationForm(UnicodeSafeForm):
     text = forms.CharField(label=_("What would you like to add?"), max_length=settings.VANGNET_MAX_DESCRIPTION_CHARS,
                            widget=forms.Textarea(attrs={"rows": 5}))
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(UnicodeSafeForm):
     confirm = forms.BooleanField(label=_("Yes, withdraw my report and erase my personal data."))
