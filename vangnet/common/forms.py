@@ -62,7 +62,7 @@ class RejectInvalidUnicodeMixin:
         for field in self.fields.values():
             if not getattr(field.clean, "unicode_guarded", False):
                 # Form fields are per-instance copies, so this never touches the class's fields.
-                field.clean = _guarded(field.clean)  # type: ignore[method-assign]
+                field.clean = _guarded(field.clean)  # type: ignore[method-assign,assignment]
         super().full_clean()  # type: ignore[misc]
 
 

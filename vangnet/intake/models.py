@@ -148,3 +148,35 @@ class FollowupAttempts(models.Model):
 
     def __str__(self) -> str:
         return f"{self.receipt_code}: {self.attempts}"
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a partner's ``POST /api/v1/reports`` that carried an ``Idempotency-Key``.
+
+    A partner whose connection broke after we stored a report retries with the same key
+    and gets the same answer (receipt code and secret) instead of filing a second report.
+    The row is inserted in the same transaction as the report, and the unique constraint
+    makes a simultaneous retry wait for the first and then read its answer. The answer
+    holds the reporter's secret, so it is kept sealed (Fernet, ``common.crypto.seal``) and
+    for 24 hours only (``idempotency.KEY_LIFETIME``); ``idempotency.prune_expired_keys``,
+    run daily by ``vangnet apply_retention``, deletes older rows.
+    """
+
+    token = models.ForeignKey("accounts.ApiToken", verbose_name=_("partner API token"), on_delete=models.CASCADE,
+                              related_name="+")
+    key = models.CharField(_("idempotency key"), max_length=255)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64,
+                                   help_text=_("SHA-256 of the request body, to refuse the key for another request."))
+    status = models.PositiveSmallIntegerField(_("answer status"), default=0)
+    sealed_answer = models.TextField(_("sealed answer"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(fields=["token", "key"], name="idempotency_key_once_per_token"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

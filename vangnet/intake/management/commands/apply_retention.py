@@ -2,12 +2,16 @@
 
 from django.core.management.base import BaseCommand
 
+from vangnet.intake.idempotency import prune_expired_keys
 from vangnet.intake.services import apply_retention
 
 
 class Command(BaseCommand):
-    help = "Erase personal data of cases closed more than VANGNET_RETENTION_DAYS ago (run daily)."
+    help = ("Erase personal data of cases closed more than VANGNET_RETENTION_DAYS ago, and partner API "
+            "answers kept for Idempotency-Key retries longer than 24 hours (run daily).")
 
     def handle(self, *args: object, **options: object) -> None:
         count = apply_retention()
         self.stdout.write(f"Personal data erased for {count} closed case(s).")
+        keys = prune_expired_keys()
+        self.stdout.write(f"Expired idempotency keys deleted: {keys}.")
