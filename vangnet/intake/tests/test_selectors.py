@@ -12,7 +12,7 @@ from vangnet.intake import selectors
 from vangnet.intake.choices import Channel
 from vangnet.intake.forms import ReportForm
 from vangnet.intake.models import InfoPage, Report
-from vangnet.intake.services import submit_report, withdraw_report
+from vangnet.intake.services import add_information, submit_report, withdraw_report
 
 from conftest import report_payload
 
@@ -90,3 +90,14 @@ def test_reports_by_token_in_the_last_minute(helpline) -> None:
     Report.objects.filter(pk=old.pk).update(submitted_at=timezone.now() - timedelta(seconds=61))
     assert selectors.reports_by_token_in_last_minute(token=token) == 2
     assert selectors.reports_by_token_in_last_minute(token=other) == 1
+
+
+def test_her_report_page_reads_everything_in_four_queries(submit, django_assert_num_queries) -> None:
+    report = submit(urls="https://a.example/1\nhttps://b.example/2", share_with="helpwanted").report
+    add_information(report=report, text="He made a new account.")
+    with django_assert_num_queries(4):  # the report with its case and organisation; forms, URLs, additions
+        found = selectors.get_report_for_reporter(report_id=report.pk)
+        assert found.case.reference and found.consent_share_with.slug == "helpwanted"
+        assert [f.slug for f in found.forms.all()] == ["non-consensual-intimate-images"]
+        assert len(found.urls.all()) == 2
+        assert [a.text for a in found.additions.all()] == ["He made a new account."]
