@@ -184,6 +184,9 @@ LOGGING = {
 
 # Keys for personal text at rest (see vangnet.common.crypto); derived from SECRET_KEY if empty.
 VANGNET_FIELD_ENCRYPTION_KEYS = env_list("VANGNET_FIELD_ENCRYPTION_KEYS", [])
+# Keys for the keyed hash of normalised URLs (see vangnet.common.crypto.url_hash_keys); derived
+# from SECRET_KEY if empty.
+VANGNET_URL_HASH_KEYS = env_list("VANGNET_URL_HASH_KEYS", [])
 
 # Domain settings.
 VANGNET_SITE_URL = env_str("VANGNET_SITE_URL", "http://127.0.0.1:8000")

@@ -11,5 +11,7 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Production keeps its own encryption keys, so rotating SECRET_KEY never loses reports.
+# Production keeps its own encryption and URL hash keys, so rotating SECRET_KEY never loses
+# reports nor the link between reports about the same URL.
 VANGNET_FIELD_ENCRYPTION_KEYS = env_list("VANGNET_FIELD_ENCRYPTION_KEYS", [env_str("VANGNET_FIELD_ENCRYPTION_KEYS")])
+VANGNET_URL_HASH_KEYS = env_list("VANGNET_URL_HASH_KEYS", [env_str("VANGNET_URL_HASH_KEYS")])

@@ -8,13 +8,14 @@ port, no fragment, no tracking parameters, sorted query, no trailing slash.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from django.utils.translation import gettext as _
+
+from vangnet.common.crypto import keyed_hash, url_hash_keys
 
 TRACKING_PARAMS = frozenset({
     "fbclid", "gclid", "dclid", "igshid", "igsh", "si", "mc_cid", "mc_eid", "ref_src", "ref_url", "t",
@@ -28,6 +29,11 @@ class UrlError(ValueError):
     """A URL that cannot be accepted; the message is for the reporter."""
 
 
+def url_digests(normalized: str) -> list[str]:
+    """The keyed hash of a normal form under every URL hash key, the current key's first."""
+    return [keyed_hash(normalized, key) for key in url_hash_keys()]
+
+
 @dataclass(frozen=True)
 class CheckedUrl:
     original: str
@@ -35,7 +41,15 @@ class CheckedUrl:
 
     @property
     def digest(self) -> str:
-        return hashlib.sha256(self.normalized.encode()).hexdigest()
+        """What is stored (``ReportedUrl.normalized_hash``): HMAC-SHA256 with the current key,
+        so someone who reads the database cannot test whether a URL was reported."""
+        return url_digests(self.normalized)[0]
+
+    @property
+    def digests(self) -> list[str]:
+        """What lookups match: the digest under every key, so URLs stored before a key
+        rotation still meet until ``vangnet rehash_urls`` re-keys them."""
+        return url_digests(self.normalized)
 
 
 def check_url(raw: str, *, max_length: int = 2000) -> CheckedUrl:

@@ -20,7 +20,7 @@ from vangnet.cases import selectors as case_selectors
 from vangnet.cases import services as case_services
 from vangnet.cases.triage import ReportFacts
 from vangnet.common.codes import random_code
-from vangnet.common.crypto import seal
+from vangnet.common.crypto import keyed_hash, seal, url_hash_keys
 from vangnet.directory.selectors import shareable_catalogue
 from vangnet.taxonomy.selectors import form_catalogue
 
@@ -115,8 +115,9 @@ def _submit_report(*, data: dict[str, Any], organisation: Organisation, channel:
         sexual_imagery=any(f.involves_sexual_imagery for f in forms), age_band=data["age_band"],
         reporter_role=data["reporter_role"], relationship=data.get("relationship", ""),
         perpetrator_count=data.get("perpetrator_count", ""), duration=data.get("duration", ""))
-    filing = case_services.file_report(organisation_id=organisation.pk, url_hashes=[u.digest for u in urls],
-                                       facts=facts)
+    # every key's digest, so an open case whose URLs were hashed before a key rotation is still found
+    filing = case_services.file_report(organisation_id=organisation.pk,
+                                       url_hashes=[d for u in urls for d in u.digests], facts=facts)
     report = Report.objects.create(
         receipt_code=new_receipt_code(), secret_hash=hash_secret(secret), organisation=organisation,
         case=filing.case, channel=channel, submitted_via=api_token,
@@ -203,6 +204,29 @@ def withdraw_report(*, report: Report) -> Report:
         case_services.close_if_no_active_reports(case=report.case, actor=Actor.system(),
                                                  reason="every report in the case was withdrawn")
     return report
+
+
+def rehash_urls(*, batch_size: int = 500) -> int:
+    """Re-key every stored URL hash with the current URL hash key; returns how many changed.
+
+    Run after putting a new key in front of ``VANGNET_URL_HASH_KEYS``; the old key can go once
+    this has finished. The normal form is stored (encrypted), so each hash is recomputed.
+    """
+    current = url_hash_keys()[0]
+    changed = 0
+    stale: list[ReportedUrl] = []
+    rows = ReportedUrl.objects.only("id", "normalized", "normalized_hash").order_by("id")
+    for url in rows.iterator(chunk_size=batch_size):
+        digest = keyed_hash(url.normalized, current)
+        if url.normalized_hash != digest:
+            url.normalized_hash = digest
+            stale.append(url)
+        if len(stale) >= batch_size:
+            changed += ReportedUrl.objects.bulk_update(stale, ["normalized_hash"])
+            stale = []
+    if stale:
+        changed += ReportedUrl.objects.bulk_update(stale, ["normalized_hash"])
+    return changed
 
 
 @transaction.atomic
