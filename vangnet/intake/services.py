@@ -139,7 +139,7 @@ def _submit_report(*, data: dict[str, Any], organisation: Organisation, channel:
                  data={"receipt_code": report.receipt_code, "channel": channel, "urgent": report.immediate_danger})
     case_services.record_filing(filing=filing, report=report, actor=actor)
     if report.contact_email:
-        sealed = seal(secret)
+        sealed = seal(secret) if data.get("email_secret") else ""
         transaction.on_commit(lambda: tasks.send_receipt.enqueue(report_id=report.pk, sealed_secret=sealed))
     return SubmittedReport(report=report, secret=secret)
 
