@@ -23,13 +23,15 @@ PASSWORD = "correct-horse-battery-staple"
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    from django.core.cache import caches
+    from django.core.cache import cache
 
-    for alias in ("default", "reference"):
-        caches[alias].clear()
+    from vangnet.common import refcache
+
+    cache.clear()
+    refcache.clear()
     yield
-    for alias in ("default", "reference"):
-        caches[alias].clear()
+    cache.clear()
+    refcache.clear()
 
 
 @pytest.fixture

@@ -84,8 +84,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {
     # A database cache is shared by every server process, so rate limits hold across workers.
     "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "vangnet_cache"},
-    # Reference data (see vangnet.common.refcache) stays in each process.
-    "reference": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "vangnet-reference"},
 }
 
 TASKS = {

@@ -17,7 +17,6 @@ STORAGES = {
 # and needs no database (pure unit tests run without one).
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "reference": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "vangnet-reference"},
 }
 # Serve static files straight from the apps (no collectstatic in tests).
 WHITENOISE_USE_FINDERS = True

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import caches
+
 from django.http import Http404
 from django.utils import timezone
 
@@ -16,6 +16,7 @@ from vangnet.cases import selectors, services
 from vangnet.cases.choices import CaseStatus, Priority
 from vangnet.cases.models import Case, TriageRule
 from vangnet.cases.selectors import QueueFilters, case_queue
+from vangnet.common import refcache
 from vangnet.directory.models import ReferralOrganisation
 
 pytestmark = pytest.mark.django_db
@@ -187,7 +188,7 @@ def test_reads_for_pages_cost_a_fixed_number_of_queries(submit, supervisor, case
             "carla", "vangnet-helpline", target.reference)
     with django_assert_num_queries(1):
         assert [m.user.username for m in selectors.possible_owners(case=target)] == ["carla", "sanne"]
-    caches["reference"].clear()
+    refcache.clear()
     with django_assert_num_queries(2):  # the rules and their referrals, however many rules there are
         rules = selectors.active_rules()
         assert sum(len(r.referral_ids) for r in rules) > len(rules)
