@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from vangnet.audit.registry import register_event_types
+
 
 class Role(models.TextChoices):
     """Staff roles within one organisation, from least to most rights."""
@@ -26,3 +28,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                                 Permission.ASSIGN, Permission.MERGE_SPLIT}),
     Role.ADMIN: frozenset(Permission.values),
 }
+
+
+@register_event_types
+class AccountEvent(models.TextChoices):
+    """Changes to organisations, staff roles and API tokens, as written to the event log."""
+
+    API_TOKEN_CREATED = "api_token.created", _("API token created")
+    API_TOKEN_REVOKED = "api_token.revoked", _("API token revoked")

@@ -7,9 +7,9 @@ import secrets
 
 from django.db import transaction
 
-from vangnet.audit.choices import EventType
 from vangnet.audit.services import Actor, record_event
 
+from .choices import AccountEvent
 from .models import ApiToken, Organisation
 
 
@@ -25,6 +25,6 @@ def create_api_token(*, organisation: Organisation, name: str, actor: Actor,
     if not plain.strip() or len(plain) > 200:
         raise ValueError("An API token must be 1 to 200 characters long.")
     api_token = ApiToken.objects.create(organisation=organisation, name=name, token_hash=hash_token(plain))
-    record_event(actor=actor, event_type=EventType.API_TOKEN_CREATED, object_type="api_token",
-                 object_id=api_token.pk, data={"organisation": organisation.slug, "name": name})
+    record_event(actor=actor, event_type=AccountEvent.API_TOKEN_CREATED, subject=api_token,
+                 organisation_id=organisation.pk, data={"organisation": organisation.slug, "name": name})
     return api_token, plain

@@ -9,5 +9,6 @@ from .models import Event
 class EventAdmin(ReadOnlyAdmin):
     """Read-only: the log is append-only, even for administrators."""
 
-    list_display = ["seq", "occurred_at", "event_type", "object_type", "object_id", "actor_label"]
-    list_filter = ["event_type", "actor_type"]
+    list_display = ["seq", "occurred_at", "event_type", "subject_type", "subject_id", "organisation_id",
+                    "actor_label"]
+    list_filter = ["event_type", "actor_type", "subject_type"]

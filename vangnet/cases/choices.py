@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from vangnet.audit.registry import register_event_types
+
 
 class CaseStatus(models.TextChoices):
     NEW = "new", _("New")
@@ -48,3 +50,21 @@ class ReferralStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     ACCEPTED = "accepted", _("Accepted")
     DECLINED = "declined", _("Declined")
+
+
+@register_event_types
+class CaseEvent(models.TextChoices):
+    """What happens to a case, as written to the event log."""
+
+    CREATED = "case.created", _("Case opened")
+    REPORT_JOINED = "case.report_joined", _("Report joined the case")
+    TRIAGED = "case.triaged", _("Triage rules applied")
+    OWNER_ASSIGNED = "case.owner_assigned", _("Case owner assigned")
+    STATUS_CHANGED = "case.status_changed", _("Status changed")
+    NOTE_ADDED = "case.note_added", _("Internal note added")
+    MESSAGE_SENT = "case.message_sent", _("Message sent to the reporter")
+    REFERRED = "case.referred", _("Referred to an organisation")
+    HANDOVER_SENT = "case.handover_sent", _("Hand-over e-mail sent")
+    MERGED = "case.merged", _("Cases merged")
+    SPLIT = "case.split", _("Report split into a new case")
+    ERASED = "case.erased", _("Case texts erased after the retention period")

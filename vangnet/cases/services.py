@@ -14,12 +14,11 @@ from django.utils.translation import gettext as _
 
 from vangnet.accounts.choices import Permission
 from vangnet.accounts.selectors import user_has_permission
-from vangnet.audit.choices import EventType
 from vangnet.audit.services import Actor, record_event
 from vangnet.common.codes import random_code
 
 from . import tasks
-from .choices import ALLOWED_TRANSITIONS, OPEN_STATUSES, CaseStatus, Priority
+from .choices import ALLOWED_TRANSITIONS, OPEN_STATUSES, CaseEvent, CaseStatus, Priority
 from .models import Case, InternalNote, Message, Referral, TriageOutcome
 from .selectors import active_rules
 from .triage import FiredRule, ReportFacts, evaluate
@@ -35,8 +34,10 @@ def _new_reference() -> str:
     return "C-" + random_code(8)
 
 
-def _require(user: User, case: Case, permission: str) -> None:
-    if not user_has_permission(user=user, organisation_id=case.organisation_id, permission=permission):
+def _require(actor: Actor, case: Case, permission: str) -> None:
+    """Only a staff member holding ``permission`` in the case's organisation may act."""
+    if actor.user is None or not user_has_permission(user=actor.user, organisation_id=case.organisation_id,
+                                                     permission=permission):
         raise PermissionDenied(_("You may not do this for this case."))
 
 
@@ -118,14 +119,14 @@ def record_filing(*, filing: Filing, report: Report, actor: Actor) -> list[Triag
         for outcome, fired in zip(outcomes, filing.fired, strict=True)
         for org_id in filing.referral_ids.get(fired.rule.name, ())])
     if filing.created:
-        record_event(actor=actor, event_type=EventType.CASE_CREATED, object_type="case", object_id=case.pk,
-                     case_id=case.pk, data={"reference": case.reference, "report": report.receipt_code})
+        record_event(actor=actor, event_type=CaseEvent.CREATED, subject=case,
+                     data={"reference": case.reference, "report": report.receipt_code})
     else:
-        record_event(actor=actor, event_type=EventType.CASE_REPORT_JOINED, object_type="case", object_id=case.pk,
-                     case_id=case.pk, data={"report": report.receipt_code, "reason": "same URL as an open case"})
-    record_event(actor=actor, event_type=EventType.CASE_TRIAGED, object_type="case", object_id=case.pk,
-                 case_id=case.pk, data={"report": report.receipt_code, "rules": [f.rule.name for f in filing.fired],
-                                        "priority": case.priority})
+        record_event(actor=actor, event_type=CaseEvent.REPORT_JOINED, subject=case,
+                     data={"report": report.receipt_code, "reason": "same URL as an open case"})
+    record_event(actor=actor, event_type=CaseEvent.TRIAGED, subject=case,
+                 data={"report": report.receipt_code, "rules": [f.rule.name for f in filing.fired],
+                       "priority": case.priority})
     return outcomes
 
 
@@ -135,7 +136,7 @@ def _priority_from_outcomes(case: Case) -> int:
 
 
 @transaction.atomic
-def assign_owner(*, case: Case, owner: User, actor: User) -> Case:
+def assign_owner(*, case: Case, owner: User, actor: Actor) -> Case:
     """Make ``owner`` the case owner ("regiehouder"); they must work for the case's organisation."""
     _require(actor, case, Permission.ASSIGN)
     if not user_has_permission(user=owner, organisation_id=case.organisation_id, permission=Permission.WORK_CASES):
@@ -144,8 +145,8 @@ def assign_owner(*, case: Case, owner: User, actor: User) -> Case:
     previous = case.owner.get_username() if case.owner else None
     case.owner = owner
     case.save(update_fields=["owner", "updated_at"])
-    record_event(actor=Actor.staff(actor), event_type=EventType.CASE_OWNER_ASSIGNED, object_type="case",
-                 object_id=case.pk, case_id=case.pk, data={"from": previous, "to": owner.get_username()})
+    record_event(actor=actor, event_type=CaseEvent.OWNER_ASSIGNED, subject=case,
+                 data={"from": previous, "to": owner.get_username()})
     return case
 
 
@@ -157,42 +158,42 @@ def _transition(case: Case, new_status: str, *, reason: str, actor: Actor) -> No
     case.status = new_status
     case.closed_at = timezone.now() if new_status == CaseStatus.CLOSED else None
     case.save(update_fields=["status", "closed_at", "updated_at"])
-    record_event(actor=actor, event_type=EventType.CASE_STATUS_CHANGED, object_type="case", object_id=case.pk,
-                 case_id=case.pk, data={"from": old, "to": new_status, "reason": reason})
+    record_event(actor=actor, event_type=CaseEvent.STATUS_CHANGED, subject=case,
+                 data={"from": old, "to": new_status, "reason": reason})
 
 
 @transaction.atomic
-def change_status(*, case: Case, status: str, reason: str, actor: User) -> Case:
+def change_status(*, case: Case, status: str, reason: str, actor: Actor) -> Case:
     """Move the case along the allowed transitions; a reason is always required."""
     _require(actor, case, Permission.WORK_CASES)
     reason = _clean_text(reason, field="reason")
     if status not in CaseStatus.values:
         raise ValidationError({"status": _("Unknown status.")})
     case = Case.objects.select_for_update().get(pk=case.pk)
-    _transition(case, status, reason=reason, actor=Actor.staff(actor))
+    _transition(case, status, reason=reason, actor=actor)
     return case
 
 
 @transaction.atomic
-def add_note(*, case: Case, text: str, actor: User) -> InternalNote:
+def add_note(*, case: Case, text: str, actor: Actor) -> InternalNote:
     _require(actor, case, Permission.WORK_CASES)
-    note = InternalNote.objects.create(case=case, author=actor, text=_clean_text(text, field="text"))
-    record_event(actor=Actor.staff(actor), event_type=EventType.CASE_NOTE_ADDED, object_type="note",
-                 object_id=note.pk, case_id=case.pk)
+    note = InternalNote.objects.create(case=case, author=actor.user, text=_clean_text(text, field="text"))
+    record_event(actor=actor, event_type=CaseEvent.NOTE_ADDED, subject=note,
+                 organisation_id=case.organisation_id)
     return note
 
 
 @transaction.atomic
-def send_message(*, case: Case, report: Report, text: str, actor: User) -> Message:
+def send_message(*, case: Case, report: Report, text: str, actor: Actor) -> Message:
     """Write to one reporter; she is told by e-mail that a message waits, never what it says."""
     _require(actor, case, Permission.WORK_CASES)
     if report.case_id != case.pk:
         raise ValidationError({"report": _("This report is not part of this case.")})
     if report.is_withdrawn:
         raise ValidationError({"report": _("This report was withdrawn; the reporter can no longer be reached.")})
-    message = Message.objects.create(case=case, report=report, author=actor, text=_clean_text(text, field="text"))
-    record_event(actor=Actor.staff(actor), event_type=EventType.CASE_MESSAGE_SENT, object_type="message",
-                 object_id=message.pk, case_id=case.pk, data={"report": report.receipt_code})
+    message = Message.objects.create(case=case, report=report, author=actor.user, text=_clean_text(text, field="text"))
+    record_event(actor=actor, event_type=CaseEvent.MESSAGE_SENT, subject=message,
+                 organisation_id=case.organisation_id, data={"report": report.receipt_code})
     if report.contact_preference == "email" and report.contact_email:
         transaction.on_commit(lambda: tasks.notify_reporter_of_message.enqueue(report_id=report.pk))
     return message
@@ -200,7 +201,7 @@ def send_message(*, case: Case, report: Report, text: str, actor: User) -> Messa
 
 @transaction.atomic
 def refer_case(*, case: Case, report: Report, organisation: ReferralOrganisation, summary: str,
-               actor: User) -> Referral:
+               actor: Actor) -> Referral:
     """Hand the case over to an organisation the reporter consented to share with."""
     _require(actor, case, Permission.REFER)
     if report.case_id != case.pk:
@@ -210,19 +211,19 @@ def refer_case(*, case: Case, report: Report, organisation: ReferralOrganisation
             "The reporter did not consent to sharing her report with this organisation.")})
     case = Case.objects.select_for_update().get(pk=case.pk)
     referral = Referral.objects.create(case=case, report=report, organisation=organisation,
-                                       summary=_clean_text(summary, field="summary"), created_by=actor)
-    record_event(actor=Actor.staff(actor), event_type=EventType.CASE_REFERRED, object_type="referral",
-                 object_id=referral.pk, case_id=case.pk,
+                                       summary=_clean_text(summary, field="summary"), created_by=actor.user)
+    record_event(actor=actor, event_type=CaseEvent.REFERRED, subject=referral,
+                 organisation_id=case.organisation_id,
                  data={"organisation": organisation.slug, "report": report.receipt_code})
     if case.status != CaseStatus.REFERRED:
-        _transition(case, CaseStatus.REFERRED, reason=f"referred to {organisation.slug}", actor=Actor.staff(actor))
+        _transition(case, CaseStatus.REFERRED, reason=f"referred to {organisation.slug}", actor=actor)
     if organisation.handover_email:
         transaction.on_commit(lambda: tasks.send_handover.enqueue(referral_id=referral.pk))
     return referral
 
 
 @transaction.atomic
-def merge_cases(*, source: Case, target: Case, actor: User) -> Case:
+def merge_cases(*, source: Case, target: Case, actor: Actor) -> Case:
     """Fold ``source`` into ``target``: its reports, notes, messages and triage move over."""
     _require(actor, source, Permission.MERGE_SPLIT)
     _require(actor, target, Permission.MERGE_SPLIT)
@@ -243,14 +244,14 @@ def merge_cases(*, source: Case, target: Case, actor: User) -> Case:
     source.status = CaseStatus.CLOSED
     source.closed_at = timezone.now()
     source.save(update_fields=["merged_into", "status", "closed_at", "updated_at"])
-    for case_id in (source.pk, target.pk):
-        record_event(actor=Actor.staff(actor), event_type=EventType.CASE_MERGED, object_type="case",
-                     object_id=case_id, case_id=case_id, data={"source": source.reference, "target": target.reference})
+    for merged in (source, target):
+        record_event(actor=actor, event_type=CaseEvent.MERGED, subject=merged,
+                     data={"source": source.reference, "target": target.reference})
     return target
 
 
 @transaction.atomic
-def split_report(*, case: Case, report: Report, actor: User) -> Case:
+def split_report(*, case: Case, report: Report, actor: Actor) -> Case:
     """Move one report, with its messages and triage, out into a case of its own."""
     _require(actor, case, Permission.MERGE_SPLIT)
     if report.case_id != case.pk:
@@ -270,10 +271,9 @@ def split_report(*, case: Case, report: Report, actor: User) -> Case:
     new_case.save(update_fields=["required_steps", "priority"])
     case.priority = _priority_from_outcomes(case)
     case.save(update_fields=["priority", "updated_at"])
-    for case_id in (case.pk, new_case.pk):
-        record_event(actor=Actor.staff(actor), event_type=EventType.CASE_SPLIT, object_type="case", object_id=case_id,
-                     case_id=case_id, data={"report": report.receipt_code, "from": case.reference,
-                                            "to": new_case.reference})
+    for affected in (case, new_case):
+        record_event(actor=actor, event_type=CaseEvent.SPLIT, subject=affected,
+                     data={"report": report.receipt_code, "from": case.reference, "to": new_case.reference})
     return new_case
 
 
@@ -287,7 +287,7 @@ def close_if_no_active_reports(*, case: Case, actor: Actor, reason: str) -> None
 ERASED = "—"
 
 
-def erase_case_texts(*, case: Case) -> None:
+def erase_case_texts(*, case: Case, actor: Actor) -> None:
     """Blank staff-written texts of a case whose retention period ended (notes, messages, hand-overs).
 
     The rows stay, so the timeline and the figures still show that the work was done.
@@ -297,5 +297,4 @@ def erase_case_texts(*, case: Case) -> None:
     case.referrals.update(summary=ERASED)
     case.texts_erased_at = timezone.now()
     case.save(update_fields=["texts_erased_at", "updated_at"])
-    record_event(actor=Actor.system(), event_type=EventType.CASE_ERASED, object_type="case", object_id=case.pk,
-                 case_id=case.pk, data={"closed_at": case.closed_at})
+    record_event(actor=actor, event_type=CaseEvent.ERASED, subject=case, data={"closed_at": case.closed_at})

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import transaction
 from django.tasks import task
 from django.urls import reverse
 from django.utils import translation
 
+from vangnet.audit.services import Actor, record_event
 from vangnet.common.email import send_templated
+
+from .choices import CaseEvent
 
 
 @task()
@@ -35,4 +39,7 @@ def send_handover(*, referral_id: int) -> bool:
         return False
     send_templated(to=referral.organisation.handover_email, template="cases/email/handover",
                    context={"referral": referral}, language="nl")
+    with transaction.atomic():  # the case's timeline shows that the hand-over really went out
+        record_event(actor=Actor.system("hand-over e-mail"), event_type=CaseEvent.HANDOVER_SENT, subject=referral,
+                     organisation_id=referral.case.organisation_id, data={"organisation": referral.organisation.slug})
     return True

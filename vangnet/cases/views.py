@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from vangnet.audit.services import Actor
 from vangnet.accounts.choices import Permission
 from vangnet.accounts.selectors import permissions_for_user
 from vangnet.directory.models import ReferralOrganisation
@@ -42,6 +43,11 @@ def _staff(request: HttpRequest) -> User:
     """The logged-in staff member; every view here is behind ``login_required``."""
     assert isinstance(request.user, User)
     return request.user
+
+
+def _actor(request: HttpRequest) -> Actor:
+    """The logged-in staff member as the actor every case service takes."""
+    return Actor.staff(_staff(request))
 
 
 def _case_forms(case: Case, data: Any = None, active: str = "") -> dict[str, Any]:
@@ -120,22 +126,22 @@ def _report(case: Case, report_id: str) -> Any:
 
 def _assign(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
     owner = get_user_model().objects.get(pk=data["owner"])
-    services.assign_owner(case=case, owner=owner, actor=_staff(request))
+    services.assign_owner(case=case, owner=owner, actor=_actor(request))
     return _("Case owner set to %(name)s.") % {"name": owner.get_username()}
 
 
 def _status(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
-    services.change_status(case=case, status=data["status"], reason=data["reason"], actor=_staff(request))
+    services.change_status(case=case, status=data["status"], reason=data["reason"], actor=_actor(request))
     return _("Status changed.")
 
 
 def _note(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
-    services.add_note(case=case, text=data["text"], actor=_staff(request))
+    services.add_note(case=case, text=data["text"], actor=_actor(request))
     return _("Note added.")
 
 
 def _message(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
-    services.send_message(case=case, report=_report(case, data["report"]), text=data["text"], actor=_staff(request))
+    services.send_message(case=case, report=_report(case, data["report"]), text=data["text"], actor=_actor(request))
     return _("Message sent. The reporter sees it on her follow-up page.")
 
 
@@ -145,7 +151,7 @@ def _refer(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
     if organisation is None:
         raise ValidationError({"report": _("The reporter did not consent to sharing her report.")})
     services.refer_case(case=case, report=report, organisation=organisation, summary=data["summary"],
-                        actor=_staff(request))
+                        actor=_actor(request))
     return _("Referred to %(org)s.") % {"org": organisation.name}
 
 
@@ -153,12 +159,12 @@ def _merge(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
     target = selectors.visible_cases(user=request.user).filter(reference__iexact=data["target"].strip()).first()
     if target is None:
         raise ValidationError({"target": _("No case with this reference.")})
-    services.merge_cases(source=case, target=target, actor=_staff(request))
+    services.merge_cases(source=case, target=target, actor=_actor(request))
     return _("Case merged into %(ref)s.") % {"ref": target.reference}
 
 
 def _split(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
-    new_case = services.split_report(case=case, report=_report(case, data["report"]), actor=_staff(request))
+    new_case = services.split_report(case=case, report=_report(case, data["report"]), actor=_actor(request))
     return _("Report moved to the new case %(ref)s.") % {"ref": new_case.reference}
 
 

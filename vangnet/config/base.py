@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "formtools",
     "axes",
     "django_tasks_db",
+    "crontask",
     "vangnet.common",
     "vangnet.audit",
     "vangnet.accounts",

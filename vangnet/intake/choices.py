@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from vangnet.audit.registry import register_event_types
+
 
 class ReporterRole(models.TextChoices):
     VICTIM = "victim", _("It happened to me")
@@ -55,3 +57,14 @@ class ContactPreference(models.TextChoices):
 class Channel(models.TextChoices):
     WEB = "web", _("Website")
     API = "api", _("Partner organisation")
+
+
+@register_event_types
+class ReportEvent(models.TextChoices):
+    """What happens to a report, as written to the event log."""
+
+    SUBMITTED = "report.submitted", _("Report submitted")
+    INFO_ADDED = "report.info_added", _("Reporter added information")
+    WITHDRAWN = "report.withdrawn", _("Report withdrawn by the reporter")
+    SHARING_REVOKED = "report.sharing_revoked", _("Reporter withdrew consent to share her report")
+    ERASED = "report.erased", _("Personal data erased after the retention period")

@@ -14,7 +14,6 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from vangnet.accounts.models import ApiToken, Organisation
-from vangnet.audit.choices import EventType
 from vangnet.audit.services import Actor, batched_events, record_event
 from vangnet.cases import selectors as case_selectors
 from vangnet.cases import services as case_services
@@ -25,7 +24,7 @@ from vangnet.directory.selectors import shareable_catalogue
 from vangnet.taxonomy.selectors import form_catalogue
 
 from . import tasks
-from .choices import Channel, ContactPreference
+from .choices import Channel, ContactPreference, ReportEvent
 from .models import FollowupAttempts, Report, ReportAddition, ReportedUrl
 
 def new_receipt_code() -> str:
@@ -135,7 +134,7 @@ def _submit_report(*, data: dict[str, Any], organisation: Organisation, channel:
         Report.forms.through(report_id=report.pk, formofviolence_id=f.id) for f in forms)
     ReportedUrl.objects.bulk_create(
         ReportedUrl(report=report, url=u.original, normalized=u.normalized, normalized_hash=u.digest) for u in urls)
-    record_event(actor=actor, event_type=EventType.REPORT_SUBMITTED, object_type="report", object_id=report.pk,
+    record_event(actor=actor, event_type=ReportEvent.SUBMITTED, subject=report,
                  data={"receipt_code": report.receipt_code, "channel": channel, "urgent": report.immediate_danger})
     case_services.record_filing(filing=filing, report=report, actor=actor)
     if report.contact_email:
@@ -145,26 +144,26 @@ def _submit_report(*, data: dict[str, Any], organisation: Organisation, channel:
 
 
 @transaction.atomic
-def add_information(*, report: Report, text: str) -> ReportAddition:
+def add_information(*, report: Report, text: str, actor: Actor) -> ReportAddition:
     """The reporter adds to her own report; the case owner sees it on the case page."""
     if report.is_withdrawn:
         raise ValueError("A withdrawn report takes no additions.")
     addition = ReportAddition.objects.create(report=report, text=text.strip())
-    record_event(actor=Actor.reporter(), event_type=EventType.REPORT_INFO_ADDED, object_type="report",
-                 object_id=report.pk, case_id=report.case_id, data={"receipt_code": report.receipt_code})
+    record_event(actor=actor, event_type=ReportEvent.INFO_ADDED, subject=report,
+                 data={"receipt_code": report.receipt_code})
     return addition
 
 
 @transaction.atomic
-def revoke_sharing_consent(*, report: Report) -> Report:
+def revoke_sharing_consent(*, report: Report, actor: Actor) -> Report:
     """The reporter no longer wants her report passed on; referrals already made stay on record."""
     report = Report.objects.select_for_update().get(pk=report.pk)
     if report.consent_share_with_id is None:
         return report
     report.consent_share_with = None
     report.save(update_fields=["consent_share_with"])
-    record_event(actor=Actor.reporter(), event_type=EventType.REPORT_SHARING_REVOKED, object_type="report",
-                 object_id=report.pk, case_id=report.case_id, data={"receipt_code": report.receipt_code})
+    record_event(actor=actor, event_type=ReportEvent.SHARING_REVOKED, subject=report,
+                 data={"receipt_code": report.receipt_code})
     return report
 
 
@@ -190,7 +189,7 @@ def _erase_personal_data(report: Report) -> None:
 
 
 @transaction.atomic
-def withdraw_report(*, report: Report) -> Report:
+def withdraw_report(*, report: Report, actor: Actor) -> Report:
     """The reporter withdraws: her personal data is erased and a case left without reports closes."""
     report = Report.objects.select_for_update().get(pk=report.pk)
     if report.is_withdrawn:
@@ -198,8 +197,8 @@ def withdraw_report(*, report: Report) -> Report:
     report.withdrawn_at = timezone.now()
     report.save(update_fields=["withdrawn_at"])
     _erase_personal_data(report)
-    record_event(actor=Actor.reporter(), event_type=EventType.REPORT_WITHDRAWN, object_type="report",
-                 object_id=report.pk, case_id=report.case_id, data={"receipt_code": report.receipt_code})
+    record_event(actor=actor, event_type=ReportEvent.WITHDRAWN, subject=report,
+                 data={"receipt_code": report.receipt_code})
     if report.case is not None:
         case_services.close_if_no_active_reports(case=report.case, actor=Actor.system(),
                                                  reason="every report in the case was withdrawn")
@@ -230,7 +229,7 @@ def rehash_urls(*, batch_size: int = 500) -> int:
 
 
 @transaction.atomic
-def apply_retention(*, now: datetime | None = None) -> int:
+def apply_retention(*, actor: Actor, now: datetime | None = None) -> int:
     """Erase personal data of cases closed longer than ``VANGNET_RETENTION_DAYS`` ago; return how many cases.
 
     Run daily (``vangnet apply_retention``). A reopened case starts its period again when it
@@ -241,8 +240,7 @@ def apply_retention(*, now: datetime | None = None) -> int:
     for case in cases:
         for report in case.reports.filter(erased_at__isnull=True):
             _erase_personal_data(report)
-            record_event(actor=Actor.system(), event_type=EventType.REPORT_ERASED, object_type="report",
-                         object_id=report.pk, case_id=case.pk,
+            record_event(actor=actor, event_type=ReportEvent.ERASED, subject=report,
                          data={"receipt_code": report.receipt_code, "reason": "retention period ended"})
-        case_services.erase_case_texts(case=case)
+        case_services.erase_case_texts(case=case, actor=actor)
     return len(cases)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crontask import cron
 from django.conf import settings
 from django.tasks import task
 from django.urls import reverse
@@ -26,6 +27,31 @@ def send_receipt(*, report_id: int, sealed_secret: str = "") -> bool:
     with translation.override(report.language):
         followup_url = settings.VANGNET_SITE_URL + reverse("intake:followup_login")
     send_templated(to=report.contact_email, template="intake/email/receipt", language=report.language,
-                   context={"receipt_code": report.receipt_code, "secret": unseal(sealed_secret) if sealed_secret else "",
+                   context={"receipt_code": report.receipt_code,
+                            "secret": unseal(sealed_secret) if sealed_secret else "",
                             "followup_url": followup_url})
     return True
+
+
+@cron("30 3 * * *")
+@task()
+def apply_retention_daily() -> dict[str, int]:
+    """Every night: erase personal data of long-closed cases and expired Idempotency-Key answers."""
+    from vangnet.audit.services import Actor
+
+    from .idempotency import prune_expired_keys
+    from .services import apply_retention
+
+    return {"cases": apply_retention(actor=Actor.system("retention")), "idempotency_keys": prune_expired_keys()}
+
+
+@cron("15 * * * *")
+@task()
+def forget_ended_followup_lockouts() -> int:
+    """Every hour: forget sign-in attempt counts whose lockout window has ended (they name receipt codes)."""
+    from django.utils import timezone
+
+    from .models import FollowupAttempts
+
+    deleted, _by_model = FollowupAttempts.objects.filter(window_ends_at__lte=timezone.now()).delete()
+    return deleted

@@ -176,7 +176,8 @@ def followup(request: HttpRequest) -> HttpResponse:
         return redirect("intake:followup_login")
     form = AddInformationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        services.add_information(report=report, text=form.cleaned_data["text"])
+        services.add_information(report=report, text=form.cleaned_data["text"],
+                                 actor=Actor.reporter(report.receipt_code))
         messages.success(request, _("Thank you. We have added this to your report."))
         return redirect("intake:followup")
     status = CaseStatus(report.case.status if report.case else CaseStatus.NEW)
@@ -191,7 +192,7 @@ def revoke_sharing(request: HttpRequest) -> HttpResponse:
     report = _followup_report(request)
     if report is None:
         return redirect("intake:followup_login")
-    services.revoke_sharing_consent(report=report)
+    services.revoke_sharing_consent(report=report, actor=Actor.reporter(report.receipt_code))
     messages.success(request, _("We will not pass your report on to another organisation."))
     return redirect("intake:followup")
 
@@ -203,7 +204,7 @@ def withdraw(request: HttpRequest) -> HttpResponse:
         return redirect("intake:followup_login")
     form = WithdrawForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        services.withdraw_report(report=report)
+        services.withdraw_report(report=report, actor=Actor.reporter(report.receipt_code))
         request.session.flush()
         return redirect("intake:withdrawn")
     return render(request, "intake/withdraw.html", {"form": form, "report": report},

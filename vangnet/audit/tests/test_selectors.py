@@ -8,10 +8,10 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
-from vangnet.audit.choices import EventType
 from vangnet.audit.models import ChainHead, Event
 from vangnet.audit.selectors import ChainProblem, events_for_case, verify_chain
-from vangnet.audit.services import GENESIS_HASH, Actor, record_event
+from vangnet.audit.services import GENESIS_HASH, Actor, chain_all_pending, record_event
+from vangnet.cases.choices import CaseEvent
 
 from .test_services import KAT_SECOND_EVENT, KAT_STAFF_EVENT, SECOND_EVENT, STAFF_EVENT, _append, _drop_triggers
 
@@ -25,8 +25,10 @@ LINK = "previous-hash link does not match the event before it"
 
 
 def _stored(fields: dict, *, prev_hash: str, hash: str) -> Event:
-    return Event.objects.create(**{**fields, "occurred_at": datetime.fromisoformat(fields["occurred_at"])},
-                                prev_hash=prev_hash, hash=hash)
+    """An event as format 1 stored it (subjects were then called objects)."""
+    values = {**fields, "occurred_at": datetime.fromisoformat(fields["occurred_at"])}
+    values["subject_type"], values["subject_id"] = values.pop("object_type"), values.pop("object_id")
+    return Event.objects.create(**values, version=1, prev_hash=prev_hash, hash=hash)
 
 
 def test_a_chain_stored_earlier_still_verifies_and_grows() -> None:
@@ -37,8 +39,10 @@ def test_a_chain_stored_earlier_still_verifies_and_grows() -> None:
     ChainHead.objects.create(seq=2, hash=KAT_SECOND_EVENT)
     assert list(verify_chain()) == []
     with transaction.atomic():
-        record_event(actor=Actor.system(), event_type=EventType.CASE_ERASED, object_type="case", object_id=42)
+        record_event(actor=Actor.system(), event_type=CaseEvent.ERASED, subject_type="case", subject_id=42)
+    chain_all_pending()
     third = Event.objects.get(seq=3)
+    assert third.version == 2, "new events use format 2 after a format 1 chain"
     assert third.prev_hash == KAT_SECOND_EVENT
     assert list(verify_chain()) == []
 
@@ -102,7 +106,7 @@ def test_a_missing_head_is_named_at_the_last_event() -> None:
 def test_the_command_names_every_problem() -> None:
     events = _append(3)
     _drop_triggers()
-    Event.objects.filter(pk=events[0].pk).update(object_id="999")
+    Event.objects.filter(pk=events[0].pk).update(subject_id="999")
     err = StringIO()
     with pytest.raises(CommandError, match=r"^The event log is NOT intact: 1 problem\(s\)\.$"):
         call_command("verify_audit_chain", stdout=StringIO(), stderr=err)
@@ -112,10 +116,11 @@ def test_the_command_names_every_problem() -> None:
 def test_events_for_case_in_order_with_their_staff_member(supervisor, django_assert_num_queries) -> None:
     with transaction.atomic():
         for case_id in (1, 2, 1, 3):
-            record_event(actor=Actor.staff(supervisor), event_type=EventType.CASE_NOTE_ADDED, object_type="note",
-                         object_id=case_id, case_id=case_id)
+            record_event(actor=Actor.staff(supervisor), event_type=CaseEvent.NOTE_ADDED, subject_type="note",
+                         subject_id=case_id, case_id=case_id)
     with django_assert_num_queries(1):
         events = list(events_for_case(case_ids=[1, 3]))
-        assert [(e.seq, e.case_id) for e in events] == [(1, 1), (3, 1), (4, 3)]
+        assert [(e.subject_id, e.case_id) for e in events] == [("1", 1), ("1", 1), ("3", 3)]
+        assert events[0].id < events[1].id < events[2].id, "in the order they happened, chained or not"
         assert {e.actor_user.username for e in events} == {"sanne"}
     assert list(events_for_case(case_ids=[])) == []

@@ -8,10 +8,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from vangnet.audit.choices import EventType
 from vangnet.audit.models import ChainHead, Event
 from vangnet.audit.selectors import verify_chain
-from vangnet.audit.services import GENESIS_HASH, Actor, batched_events, event_digest, record_event
+from vangnet.audit.services import (GENESIS_HASH, Actor, batched_events, chain_all_pending, chain_pending_events,
+                                    event_digest, event_digest_v2, record_event)
+from vangnet.cases.choices import CaseEvent
+from vangnet.intake.choices import ReportEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -19,8 +21,9 @@ pytestmark = pytest.mark.django_db
 def _append(n: int) -> list[Event]:
     with transaction.atomic():
         for i in range(n):
-            record_event(actor=Actor.system(), event_type=EventType.CASE_NOTE_ADDED, object_type="note",
-                         object_id=i, case_id=1, data={"i": i})
+            record_event(actor=Actor.system(), event_type=CaseEvent.NOTE_ADDED, subject_type="note",
+                         subject_id=i, case_id=1, data={"i": i})
+    chain_all_pending()
     return list(Event.objects.order_by("seq"))
 
 
@@ -45,7 +48,7 @@ def test_events_are_chained_in_order() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_record_event_refuses_to_run_outside_a_transaction() -> None:
     with pytest.raises(RuntimeError, match=r"^record_event must run inside the transaction that makes the change\.$"):
-        record_event(actor=Actor.system(), event_type=EventType.CASE_CREATED, object_type="case", object_id=1)
+        record_event(actor=Actor.system(), event_type=CaseEvent.CREATED, subject_type="case", subject_id=1)
     assert not Event.objects.exists()
 
 
@@ -80,7 +83,7 @@ def test_verify_command_exit_status() -> None:
     call_command("verify_audit_chain", stdout=out)
     assert "intact: 2 events" in out.getvalue()
     _drop_triggers()
-    Event.objects.filter(pk=events[0].pk).update(event_type=EventType.CASE_MERGED)
+    Event.objects.filter(pk=events[0].pk).update(event_type=CaseEvent.MERGED)
     with pytest.raises(CommandError, match="NOT intact"):
         call_command("verify_audit_chain", stdout=StringIO(), stderr=StringIO())
 
@@ -96,16 +99,18 @@ def test_a_batch_is_written_at_its_end_and_chained_like_single_events() -> None:
     _append(1)
     with transaction.atomic(), batched_events():
         for i in range(3):
-            record_event(actor=Actor.reporter(), event_type=EventType.REPORT_SUBMITTED, object_type="report",
-                         object_id=i)
+            record_event(actor=Actor.reporter(), event_type=ReportEvent.SUBMITTED, subject_type="report",
+                         subject_id=i)
         assert Event.objects.count() == 1, "nothing is written before the batch ends"
-    assert list(Event.objects.values_list("seq", flat=True)) == [1, 2, 3, 4]
+    assert Event.objects.filter(seq__isnull=True).count() == 3, "written now, chained by the chainer"
+    chain_all_pending()
+    assert list(Event.objects.order_by("seq").values_list("seq", flat=True)) == [1, 2, 3, 4]
     assert list(verify_chain()) == []
 
 
 def test_a_failed_batch_writes_nothing() -> None:
     with pytest.raises(ValueError), transaction.atomic(), batched_events():
-        record_event(actor=Actor.reporter(), event_type=EventType.REPORT_SUBMITTED, object_type="report", object_id=1)
+        record_event(actor=Actor.reporter(), event_type=ReportEvent.SUBMITTED, subject_type="report", subject_id=1)
         raise ValueError("the change failed")
     assert not Event.objects.exists()
 
@@ -154,6 +159,25 @@ def test_the_digest_of_a_first_system_event_and_of_a_two_event_chain_are_known_a
     assert event_digest(prev_hash=first, **SECOND_EVENT) == KAT_SECOND_EVENT
 
 
+KAT_V2_EVENT = "99bf8ede6abc2680d6b6bd0a9ce83b99b563333d77c52967070783862a70fdc8"
+V2_EVENT = {
+    "seq": 3, "occurred_at": "2026-11-25T16:30:00.125000+00:00", "actor_type": "platform", "actor_user_id": None,
+    "actor_label": "forum.example key 1", "event_type": "case.note_added", "subject_type": "cases.internalnote",
+    "subject_id": "17", "case_id": 42, "organisation_id": 5, "data": {"reason": "Zoë ✓", "n": [1, None]},
+}
+
+
+def test_the_digest_of_format_2_is_a_known_answer() -> None:
+    body = ('{"actor_label":"forum.example key 1","actor_type":"platform","actor_user_id":null,"case_id":42,'
+            '"data":{"n":[1,null],"reason":"Zoë ✓"},"event_type":"case.note_added","occurred_at":'
+            '"2026-11-25T16:30:00.125000+00:00","organisation_id":5,"seq":3,"subject_id":"17",'
+            '"subject_type":"cases.internalnote","v":2}')
+    assert hashlib.sha256((KAT_SECOND_EVENT + body).encode("utf-8")).hexdigest() == KAT_V2_EVENT
+    assert event_digest_v2(prev_hash=KAT_SECOND_EVENT, **V2_EVENT) == KAT_V2_EVENT
+    for key, value in {"organisation_id": 6, "subject_type": "cases.message", "subject_id": "18"}.items():
+        assert event_digest_v2(prev_hash=KAT_SECOND_EVENT, **{**V2_EVENT, key: value}) != KAT_V2_EVENT, key
+
+
 def test_every_field_of_an_event_changes_its_digest() -> None:
     digest = event_digest(prev_hash=GENESIS_HASH, **STAFF_EVENT)
     changed = {"seq": 2, "occurred_at": "2025-03-01T09:30:00.250001+00:00", "actor_type": "system",
@@ -165,35 +189,39 @@ def test_every_field_of_an_event_changes_its_digest() -> None:
 
 
 def _canonical_digest(event: Event) -> str:
-    """The documented format, computed without vangnet's code."""
+    """The documented format 2, computed without vangnet's code."""
     body = json.dumps({
-        "seq": event.seq, "occurred_at": event.occurred_at.isoformat(), "actor_type": event.actor_type,
+        "v": 2, "seq": event.seq, "occurred_at": event.occurred_at.isoformat(), "actor_type": event.actor_type,
         "actor_user_id": event.actor_user_id, "actor_label": event.actor_label, "event_type": event.event_type,
-        "object_type": event.object_type, "object_id": event.object_id, "case_id": event.case_id,
-        "data": event.data}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        "subject_type": event.subject_type, "subject_id": event.subject_id, "case_id": event.case_id,
+        "organisation_id": event.organisation_id, "data": event.data},
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256((event.prev_hash + body).encode("utf-8")).hexdigest()
 
 
 def test_record_event_stores_who_did_what_and_hashes_exactly_that(supervisor) -> None:
     when = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
     with transaction.atomic():
-        record_event(actor=Actor.staff(supervisor), event_type=EventType.CASE_STATUS_CHANGED, object_type="case",
-                     object_id=42, case_id=42, data={"reason": "Zoë ✓", "when": when, "amount": Decimal("1.50")})
-        record_event(actor=Actor.reporter(), event_type=EventType.REPORT_INFO_ADDED, object_type="report",
-                     object_id="9")
-        record_event(actor=Actor.partner("token test"), event_type=EventType.REPORT_SUBMITTED, object_type="report",
-                     object_id=10, data=None)
-        record_event(actor=Actor.system(), event_type=EventType.CASE_ERASED, object_type="case", object_id=42,
-                     case_id=42, data={})
+        record_event(actor=Actor.staff(supervisor), event_type=CaseEvent.STATUS_CHANGED, subject_type="case",
+                     subject_id=42, case_id=42, data={"reason": "Zoë ✓", "when": when, "amount": Decimal("1.50")})
+        record_event(actor=Actor.reporter(), event_type=ReportEvent.INFO_ADDED, subject_type="report",
+                     subject_id="9")
+        record_event(actor=Actor.partner("token test"), event_type=ReportEvent.SUBMITTED, subject_type="report",
+                     subject_id=10, data=None)
+        record_event(actor=Actor.system(), event_type=CaseEvent.ERASED, subject_type="case", subject_id=42,
+                     case_id=42, organisation_id=3, data={})
+    assert Event.objects.filter(seq__isnull=True).count() == 4, "writers only insert"
+    assert chain_pending_events() == 4 and chain_pending_events() == 0
     staff, reporter, partner, system = Event.objects.order_by("seq")
     assert (staff.actor_type, staff.actor_user, staff.actor_label) == ("staff", supervisor, "sanne")
-    assert (staff.event_type, staff.object_type, staff.object_id, staff.case_id) == (
+    assert (staff.event_type, staff.subject_type, staff.subject_id, staff.case_id) == (
         "case.status_changed", "case", "42", 42)
     assert staff.data == {"reason": "Zoë ✓", "when": "2025-03-01 09:30:00+00:00", "amount": "1.50"}
     assert (reporter.actor_type, reporter.actor_user, reporter.actor_label, reporter.case_id, reporter.data) == (
         "reporter", None, "reporter", None, {})
     assert (partner.actor_type, partner.actor_label, partner.data) == ("partner", "token test", {})
     assert (system.actor_type, system.actor_user, system.actor_label) == ("system", None, "system")
+    assert (system.organisation_id, system.version, staff.version) == (3, 2, 2)
     assert staff.prev_hash == GENESIS_HASH
     for event in (staff, reporter, partner, system):
         assert event.hash == _canonical_digest(event)
@@ -204,11 +232,12 @@ def test_record_event_stores_who_did_what_and_hashes_exactly_that(supervisor) ->
 
 def test_the_events_of_one_batch_share_one_time_and_a_nested_batch_waits_for_the_outer_one() -> None:
     with transaction.atomic(), batched_events():
-        record_event(actor=Actor.system(), event_type=EventType.CASE_CREATED, object_type="case", object_id=1)
+        record_event(actor=Actor.system(), event_type=CaseEvent.CREATED, subject_type="case", subject_id=1)
         with batched_events():
-            record_event(actor=Actor.system(), event_type=EventType.CASE_TRIAGED, object_type="case", object_id=1)
+            record_event(actor=Actor.system(), event_type=CaseEvent.TRIAGED, subject_type="case", subject_id=1)
         assert not Event.objects.exists(), "the inner batch leaves the writing to the outer one"
-        record_event(actor=Actor.system(), event_type=EventType.CASE_MERGED, object_type="case", object_id=1)
+        record_event(actor=Actor.system(), event_type=CaseEvent.MERGED, subject_type="case", subject_id=1)
+    chain_all_pending()
     events = list(Event.objects.order_by("seq"))
     assert [e.event_type for e in events] == ["case.created", "case.triaged", "case.merged"]
     assert len({e.occurred_at for e in events}) == 1
@@ -222,3 +251,42 @@ def test_an_empty_batch_writes_nothing() -> None:
     assert not Event.objects.exists() and not ChainHead.objects.exists()
     _append(1)
     assert ChainHead.objects.get().seq == 1
+
+
+def test_the_database_lets_the_chainer_fill_in_the_chain_once_and_nothing_else() -> None:
+    with transaction.atomic():
+        record_event(actor=Actor.system(), event_type=CaseEvent.CREATED, subject_type="case", subject_id=1)
+    event = Event.objects.get()
+    assert (event.seq, event.prev_hash, event.hash) == (None, None, None)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Event.objects.filter(pk=event.pk).update(actor_label="someone else")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Event.objects.filter(pk=event.pk).update(seq=1, prev_hash=GENESIS_HASH, hash="a" * 64, subject_id="2")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Event.objects.filter(pk=event.pk).update(seq=1)  # a half-filled chain link is refused too
+    assert chain_pending_events() == 1
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Event.objects.filter(pk=event.pk).update(seq=2)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Event.objects.filter(pk=event.pk).delete()
+    assert list(verify_chain()) == []
+
+
+def test_unknown_event_types_and_missing_subjects_are_refused() -> None:
+    with transaction.atomic():
+        with pytest.raises(ValueError, match="Unknown event type 'case.exploded'"):
+            record_event(actor=Actor.system(), event_type="case.exploded", subject_type="case", subject_id=1)
+        with pytest.raises(ValueError, match="needs its subject"):
+            record_event(actor=Actor.system(), event_type=CaseEvent.CREATED)
+    assert not Event.objects.exists()
+
+
+def test_a_subject_gives_its_type_case_and_organisation(submit) -> None:
+    report = submit().report
+    chain_all_pending()
+    submitted = Event.objects.get(event_type="report.submitted")
+    created = Event.objects.get(event_type="case.created")
+    assert (submitted.subject_type, submitted.subject_id, submitted.case_id, submitted.organisation_id) == (
+        "intake.report", str(report.pk), report.case_id, report.organisation_id)
+    assert (created.subject_type, created.subject_id, created.case_id, created.organisation_id) == (
+        "cases.case", str(report.case_id), report.case_id, report.organisation_id)

@@ -8,6 +8,7 @@ from django.db import connection
 from conftest import report_payload
 from vangnet.accounts.models import Organisation
 from vangnet.audit.selectors import verify_chain
+from vangnet.audit.services import chain_all_pending
 from vangnet.audit.services import Actor
 from vangnet.cases.models import Case
 from vangnet.common.seed import seed_reference_data
@@ -43,4 +44,5 @@ def test_simultaneous_reports_about_one_url_share_a_case() -> None:
     assert errors == []
     assert Case.objects.count() == 1
     assert Case.objects.get().reports.count() == 6
+    chain_all_pending()
     assert list(verify_chain()) == [], "concurrent writers keep the event log one unbroken chain"

@@ -6,22 +6,21 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from conftest import report_payload
 from vangnet.accounts.services import create_api_token
-from vangnet.audit.choices import EventType
 from vangnet.audit.models import Event
 from vangnet.audit.services import Actor
 from vangnet.cases import services as case_services
-from vangnet.cases.choices import CaseStatus
+from vangnet.cases.choices import CaseEvent, CaseStatus
 from vangnet.cases.models import Case, Message, TriageRule
 from vangnet.intake import services
-from vangnet.intake.choices import Channel
+from vangnet.intake.choices import Channel, ReportEvent
 from vangnet.intake.forms import ReportForm
 from vangnet.intake.models import Report
 from vangnet.intake.normalization import check_url
 
-from conftest import report_payload
-
 pytestmark = pytest.mark.django_db
+staff = Actor.staff  # the actor every case service takes
 
 CODE_CHARS = "[23456789ABCDEFGHJKLMNPQRSTUVWXYZ]"
 
@@ -65,7 +64,8 @@ def test_a_report_stores_every_answer(helpline) -> None:
                                        actor=Actor.partner("api:partner"), language="en", api_token=token)
     report = Report.objects.get(pk=submitted.report.pk)
     assert services.secret_matches(report, submitted.secret)
-    assert not services.secret_matches(report, submitted.secret[:-1] + "x")
+    wrong_last = "y" if submitted.secret.endswith("x") else "x"  # a different secret, whatever it ended with
+    assert not services.secret_matches(report, submitted.secret[:-1] + wrong_last)
     assert (report.organisation, report.channel, report.submitted_via, report.language) == (
         helpline, "api", token, "en")
     assert (report.reporter_role, report.description, report.platform, report.immediate_danger) == (
@@ -78,9 +78,10 @@ def test_a_report_stores_every_answer(helpline) -> None:
     stored = sorted(report.urls.values_list("url", "normalized", "normalized_hash"))
     expected = [check_url("example.org/b"), check_url("https://www.Example.com/a/?utm_source=x")]
     assert stored == [(u.original, u.normalized, u.digest) for u in expected]
-    [event] = events(EventType.REPORT_SUBMITTED)
-    assert (event.object_type, event.object_id, event.case_id, event.actor_type, event.actor_label) == (
-        "report", str(report.pk), None, "partner", "api:partner")
+    [event] = events(ReportEvent.SUBMITTED)
+    assert (event.subject_type, event.subject_id, event.case_id, event.actor_type, event.actor_label) == (
+        "intake.report", str(report.pk), report.case_id, "partner", "api:partner")
+    assert event.organisation_id == report.organisation_id
     assert event.data == {"receipt_code": report.receipt_code, "channel": "api", "urgent": True}
 
 
@@ -112,42 +113,42 @@ def test_triage_sees_every_category_answer_and_whether_imagery_is_sexual(submit)
 
 def test_she_adds_information_to_her_report(submit) -> None:
     report = submit().report
-    addition = services.add_information(report=report, text="  He made a new account.\n")
+    addition = services.add_information(report=report, actor=Actor.reporter(), text="  He made a new account.\n")
     assert (addition.report, addition.text) == (report, "He made a new account.")
-    [event] = events(EventType.REPORT_INFO_ADDED)
-    assert (event.actor_type, event.object_id, event.case_id, event.data) == (
+    [event] = events(ReportEvent.INFO_ADDED)
+    assert (event.actor_type, event.subject_id, event.case_id, event.data) == (
         "reporter", str(report.pk), report.case_id, {"receipt_code": report.receipt_code})
-    withdrawn = services.withdraw_report(report=report)
+    withdrawn = services.withdraw_report(report=report, actor=Actor.reporter())
     with pytest.raises(ValueError, match=r"^A withdrawn report takes no additions\.$"):
-        services.add_information(report=withdrawn, text="more")
+        services.add_information(report=withdrawn, actor=Actor.reporter(), text="more")
 
 
 def test_she_revokes_her_consent_to_share_once(submit) -> None:
     report = submit(share_with="helpwanted").report
-    revoked = services.revoke_sharing_consent(report=report)
+    revoked = services.revoke_sharing_consent(report=report, actor=Actor.reporter())
     assert revoked.consent_share_with is None
     assert Report.objects.get(pk=report.pk).consent_share_with is None
-    services.revoke_sharing_consent(report=revoked)
-    [event] = events(EventType.REPORT_SHARING_REVOKED)
-    assert (event.actor_type, event.object_id, event.case_id, event.data) == (
+    services.revoke_sharing_consent(report=revoked, actor=Actor.reporter())
+    [event] = events(ReportEvent.SHARING_REVOKED)
+    assert (event.actor_type, event.subject_id, event.case_id, event.data) == (
         "reporter", str(report.pk), report.case_id, {"receipt_code": report.receipt_code})
 
 
 def test_withdrawing_erases_everything_she_wrote_and_happens_once(submit, handler) -> None:
     report = submit(contact_preference="email", contact_email="her@example.org", share_with="helpwanted").report
-    services.add_information(report=report, text="More.")
+    services.add_information(report=report, actor=Actor.reporter(), text="More.")
     Message.objects.create(case=report.case, report=report, author=handler, text="Hello")
-    withdrawn = services.withdraw_report(report=report)
+    withdrawn = services.withdraw_report(report=report, actor=Actor.reporter())
     stored = Report.objects.get(pk=report.pk)
     assert stored.withdrawn_at is not None and stored.erased_at is not None
     assert (stored.contact_preference, stored.contact_email, stored.consent_share_with) == ("none", "", None)
     assert not stored.additions.exists() and not stored.messages.exists() and not stored.urls.exists()
-    again = services.withdraw_report(report=withdrawn)
+    again = services.withdraw_report(report=withdrawn, actor=Actor.reporter())
     assert again.withdrawn_at == stored.withdrawn_at
-    [event] = events(EventType.REPORT_WITHDRAWN)
+    [event] = events(ReportEvent.WITHDRAWN)
     assert (event.actor_type, event.case_id, event.data) == (
         "reporter", report.case_id, {"receipt_code": report.receipt_code})
-    [closed] = events(EventType.CASE_STATUS_CHANGED)
+    [closed] = events(CaseEvent.STATUS_CHANGED)
     assert (closed.actor_type, closed.data) == (
         "system", {"from": "new", "to": "closed", "reason": "every report in the case was withdrawn"})
 
@@ -157,15 +158,16 @@ def test_retention_starts_when_the_case_closed_and_skips_what_was_erased(submit,
     kept = submit(urls="https://a.example/1").report
     gone = submit(urls="https://a.example/1", reporter_role="bystander").report
     case = kept.case
-    services.withdraw_report(report=gone)
-    case_services.change_status(case=case, status=CaseStatus.CLOSED, reason="done", actor=supervisor)
+    services.withdraw_report(report=gone, actor=Actor.reporter())
+    case_services.change_status(case=case, status=CaseStatus.CLOSED, reason="done", actor=staff(supervisor))
     closed_at = Case.objects.get(pk=case.pk).closed_at
-    assert services.apply_retention(now=closed_at + timedelta(days=30)) == 0, "not yet: the period must have passed"
+    not_yet = closed_at + timedelta(days=30)
+    assert services.apply_retention(actor=Actor.system(), now=not_yet) == 0, "not yet: the period must have passed"
     assert Report.objects.get(pk=kept.pk).erased_at is None
-    assert services.apply_retention(now=closed_at + timedelta(days=30, seconds=1)) == 1
+    assert services.apply_retention(actor=Actor.system(), now=closed_at + timedelta(days=30, seconds=1)) == 1
     assert Report.objects.get(pk=kept.pk).erased_at is not None
-    [event] = events(EventType.REPORT_ERASED)
-    assert (event.actor_type, event.object_id, event.case_id, event.data) == (
+    [event] = events(ReportEvent.ERASED)
+    assert (event.actor_type, event.subject_id, event.case_id, event.data) == (
         "system", str(kept.pk), case.pk, {"receipt_code": kept.receipt_code, "reason": "retention period ended"})
     assert Case.objects.get(pk=case.pk).texts_erased_at is not None
-    assert services.apply_retention(now=timezone.now() + timedelta(days=400)) == 0
+    assert services.apply_retention(actor=Actor.system(), now=timezone.now() + timedelta(days=400)) == 0

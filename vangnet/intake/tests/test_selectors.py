@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from conftest import report_payload
 from vangnet.accounts.services import create_api_token
 from vangnet.audit.services import Actor
 from vangnet.cases.models import Message
@@ -13,8 +14,6 @@ from vangnet.intake.choices import Channel
 from vangnet.intake.forms import ReportForm
 from vangnet.intake.models import InfoPage, Report
 from vangnet.intake.services import add_information, submit_report, withdraw_report
-
-from conftest import report_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +48,7 @@ def test_a_withdrawn_report_is_no_longer_hers_to_read(submit) -> None:
     assert [f.slug for f in found.forms.all()] == ["non-consensual-intimate-images"]
     assert selectors.get_report_for_reporter(report_id=None) is None
     assert selectors.get_report_for_reporter(report_id=999_999) is None
-    withdraw_report(report=submitted.report)
+    withdraw_report(report=submitted.report, actor=Actor.reporter())
     assert selectors.get_report_for_reporter(report_id=submitted.report.pk) is None
 
 
@@ -94,7 +93,7 @@ def test_reports_by_token_in_the_last_minute(helpline) -> None:
 
 def test_her_report_page_reads_everything_in_four_queries(submit, django_assert_num_queries) -> None:
     report = submit(urls="https://a.example/1\nhttps://b.example/2", share_with="helpwanted").report
-    add_information(report=report, text="He made a new account.")
+    add_information(report=report, actor=Actor.reporter(), text="He made a new account.")
     with django_assert_num_queries(4):  # the report with its case and organisation; forms, URLs, additions
         found = selectors.get_report_for_reporter(report_id=report.pk)
         assert found.case.reference and found.consent_share_with.slug == "helpwanted"

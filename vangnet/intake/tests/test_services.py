@@ -3,14 +3,16 @@ from io import StringIO
 import pytest
 from django.db import IntegrityError
 
-from vangnet.audit.choices import EventType
 from vangnet.audit.models import Event
-from vangnet.cases.choices import CaseStatus, Priority
+from vangnet.audit.services import Actor
+from vangnet.cases.choices import CaseEvent, CaseStatus, Priority
 from vangnet.cases.models import Case, Message
+from vangnet.intake.choices import ReportEvent
 from vangnet.intake.models import Report
 from vangnet.intake.services import hash_secret, normalize_code, withdraw_report
 
 pytestmark = pytest.mark.django_db
+staff = Actor.staff  # the actor every case service takes
 
 
 def test_a_report_is_stored_with_a_new_case_and_events(submit) -> None:
@@ -20,7 +22,7 @@ def test_a_report_is_stored_with_a_new_case_and_events(submit) -> None:
     assert report.secret_hash == hash_secret(submitted.secret) and submitted.secret not in report.secret_hash
     assert list(report.urls.values_list("normalized", flat=True)) == ["https://example.com/photo/1"]
     types = list(Event.objects.values_list("event_type", flat=True))
-    assert types == [EventType.REPORT_SUBMITTED, EventType.CASE_CREATED, EventType.CASE_TRIAGED]
+    assert types == [ReportEvent.SUBMITTED, CaseEvent.CREATED, CaseEvent.TRIAGED]
     assert all("My ex" not in str(e.data) for e in Event.objects.all()), "no free text in the event log"
 
 
@@ -29,7 +31,7 @@ def test_a_report_about_the_same_url_joins_the_open_case(submit) -> None:
     second = submit(urls="example.com/photo/1", description="I saw it too.", reporter_role="bystander")
     assert first.report.case_id == second.report.case_id
     assert Case.objects.count() == 1
-    assert Event.objects.filter(event_type=EventType.CASE_REPORT_JOINED).count() == 1
+    assert Event.objects.filter(event_type=CaseEvent.REPORT_JOINED).count() == 1
 
 
 def test_a_closed_case_or_another_organisation_is_not_joined(submit, other_org) -> None:
@@ -94,7 +96,7 @@ def test_withdraw_erases_personal_data_and_keeps_categories(submit, supervisor) 
     submitted = submit(contact_preference="phone", contact_phone="+31 6 12345678")
     report = submitted.report
     Message.objects.create(case=report.case, report=report, author=supervisor, text="Hello")
-    withdraw_report(report=report)
+    withdraw_report(report=report, actor=Actor.reporter())
     report.refresh_from_db()
     assert report.withdrawn_at is not None
     assert (report.description, report.platform, report.contact_phone, report.contact_email) == ("", "", "", "")
@@ -103,13 +105,13 @@ def test_withdraw_erases_personal_data_and_keeps_categories(submit, supervisor) 
         "non-consensual-intimate-images"]
     report.case.refresh_from_db()
     assert report.case.status == CaseStatus.CLOSED
-    assert Event.objects.filter(event_type=EventType.REPORT_WITHDRAWN, object_id=str(report.pk)).count() == 1
+    assert Event.objects.filter(event_type=ReportEvent.WITHDRAWN, subject_id=str(report.pk)).count() == 1
 
 
 def test_withdrawing_one_of_two_reports_keeps_the_case_open(submit) -> None:
     first = submit()
     submit(reporter_role="bystander")
-    withdraw_report(report=first.report)
+    withdraw_report(report=first.report, actor=Actor.reporter())
     first.report.case.refresh_from_db()
     assert first.report.case.status == CaseStatus.NEW
 
@@ -146,21 +148,21 @@ def test_retention_erases_personal_data_of_long_closed_cases(submit, supervisor)
     old = submit(contact_preference="email", contact_email="her@example.org").report
     recent = submit(urls="https://other.example/1").report
     still_open = submit(urls="https://third.example/1").report
-    case_services.add_note(case=old.case, text="Spoke to her sister.", actor=supervisor)
+    case_services.add_note(case=old.case, text="Spoke to her sister.", actor=staff(supervisor))
     for report in (old, recent):
-        case_services.change_status(case=report.case, status=CaseStatus.CLOSED, reason="done", actor=supervisor)
+        case_services.change_status(case=report.case, status=CaseStatus.CLOSED, reason="done", actor=staff(supervisor))
     Case.objects.filter(pk=old.case_id).update(closed_at=timezone.now() - timedelta(days=400))
 
-    assert apply_retention() == 1
+    assert apply_retention(actor=Actor.system()) == 1
     old.refresh_from_db()
     assert old.erased_at is not None and old.description == "" and old.contact_email == ""
     assert not old.urls.exists() and old.forms.exists() and old.age_band == "18_plus"
     assert old.case.notes.get().text == "—"
-    assert Event.objects.filter(event_type=EventType.REPORT_ERASED, object_id=str(old.pk)).count() == 1
+    assert Event.objects.filter(event_type=ReportEvent.ERASED, subject_id=str(old.pk)).count() == 1
     for report in (recent, still_open):
         report.refresh_from_db()
         assert report.erased_at is None and report.description
-    assert apply_retention() == 0, "erasing twice does nothing"
+    assert apply_retention(actor=Actor.system()) == 0, "erasing twice does nothing"
     out = StringIO()
     call_command("apply_retention", stdout=out)
     assert "0 closed case" in out.getvalue()
@@ -170,9 +172,10 @@ def test_reopening_a_case_restarts_its_retention_period(submit, supervisor) -> N
     from vangnet.cases import services as case_services
 
     case = submit().report.case
-    case_services.change_status(case=case, status=CaseStatus.CLOSED, reason="done", actor=supervisor)
+    case_services.change_status(case=case, status=CaseStatus.CLOSED, reason="done", actor=staff(supervisor))
     case.refresh_from_db()
     assert case.closed_at is not None
-    case_services.change_status(case=case, status=CaseStatus.IN_PROGRESS, reason="she wrote again", actor=supervisor)
+    case_services.change_status(case=case, status=CaseStatus.IN_PROGRESS, reason="she wrote again",
+                                actor=staff(supervisor))
     case.refresh_from_db()
     assert case.closed_at is None

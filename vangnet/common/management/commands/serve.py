@@ -1,8 +1,8 @@
-"""``vangnet serve``: the web server (gunicorn) and the task worker, together, until Ctrl-C.
+"""``vangnet serve``: the web server (gunicorn), the task worker and the scheduler, until Ctrl-C.
 
-Both run as supervised child processes (``vangnet.common.supervisor``): when one exits on
+All run as supervised child processes (``vangnet.common.supervisor``): when one exits on
 its own, say the worker after PostgreSQL restarted under it, it is started again with a
-back-off and the other keeps serving. SIGTERM or SIGINT stops both.
+back-off and the others keep serving. SIGTERM or SIGINT stops them all.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
         parser.add_argument("--workers", type=int,
                             default=int(os.environ.get("VANGNET_WEB_WORKERS", str(2 * (os.cpu_count() or 1)))))
-        parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
+        parser.add_argument("--no-worker", action="store_true",
+                            help="start neither the task worker nor the scheduler (another machine runs them)")
         parser.add_argument("--max-restart-delay", type=float, default=30.0,
                             help="longest wait in seconds before a crashed child is started again (default 30)")
 
@@ -43,6 +44,7 @@ class Command(BaseCommand):
         supervisor.add("web server", command, env)
         if not options["no_worker"]:
             supervisor.add("task worker", [sys.executable, "-m", "vangnet.cli", "worker"], env)
+            supervisor.add("scheduler", [sys.executable, "-m", "vangnet.cli", "scheduler"], env)
         signal.signal(signal.SIGTERM, supervisor.stop)
         signal.signal(signal.SIGINT, supervisor.stop)
         self.stdout.write(f"vangnet is running at http://{options['host']}:{options['port']}/ (Ctrl-C stops it)")

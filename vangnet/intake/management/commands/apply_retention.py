@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
+from vangnet.audit.services import Actor
 from vangnet.intake.idempotency import prune_expired_keys
 from vangnet.intake.services import apply_retention
 
@@ -11,7 +12,7 @@ class Command(BaseCommand):
             "answers kept for Idempotency-Key retries longer than 24 hours (run daily).")
 
     def handle(self, *args: object, **options: object) -> None:
-        count = apply_retention()
+        count = apply_retention(actor=Actor.system("retention"))
         self.stdout.write(f"Personal data erased for {count} closed case(s).")
         keys = prune_expired_keys()
         self.stdout.write(f"Expired idempotency keys deleted: {keys}.")
