@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
@@ -257,8 +259,8 @@ def test_every_status_change_follows_the_table(submit, handler) -> None:
                 assert changed.status == new == Case.objects.get(pk=case.pk).status
                 assert (changed.closed_at is not None) == (new == CaseStatus.CLOSED)
                 event = last_event(CaseEvent.STATUS_CHANGED)
-                assert (event.data, event.case_id, event.actor_user) == (
-                    {"from": old, "to": new, "reason": "r"}, case.pk, handler)
+                assert (event.data, event.subject_type, event.subject_id, event.case_id, event.actor_user) == (
+                    {"from": old, "to": new, "reason": "r"}, "cases.case", str(case.pk), case.pk, handler)
 
 
 def test_assigning_again_records_who_had_the_case(submit, supervisor, case_owner, handler) -> None:
@@ -403,7 +405,8 @@ def test_erasing_a_cases_texts_keeps_the_rows(submit, supervisor, handler) -> No
     assert [m.text for m in case.messages.all()] == ["—"]
     assert [r.summary for r in case.referrals.all()] == ["—"]
     event = last_event(CaseEvent.ERASED)
-    assert (event.actor_type, event.case_id, event.data) == ("system", case.pk, {"closed_at": str(case.closed_at)})
+    assert (event.actor_type, event.subject_type, event.subject_id, event.case_id, event.data) == (
+        "system", "cases.case", str(case.pk), case.pk, {"closed_at": str(case.closed_at)})
 
 
 def test_a_new_report_joins_the_oldest_open_case_about_its_url(submit, supervisor) -> None:
@@ -414,7 +417,8 @@ def test_a_new_report_joins_the_oldest_open_case_about_its_url(submit, superviso
     third = submit(urls="https://b.example/2\nhttps://a.example/1", reporter_role="parent").report
     assert third.case_id == oldest.pk != split_off.pk
     joined = last_event(CaseEvent.REPORT_JOINED)
-    assert joined.data == {"report": third.receipt_code, "reason": "same URL as an open case"}
+    assert (joined.subject_type, joined.subject_id, joined.case_id, joined.data) == (
+        "cases.case", str(oldest.pk), oldest.pk, {"report": third.receipt_code, "reason": "same URL as an open case"})
     assert services.find_open_case_for_urls(organisation_id=oldest.organisation_id, url_hashes=[]) is None
 
 
@@ -448,8 +452,11 @@ def test_filing_records_why_each_rule_fired_and_what_it_suggests(submit) -> None
         "politie", "helpwanted", "113"}
     assert case.required_steps == [*danger.required_steps, *outcomes["Sextortion"].required_steps]
     created = last_event(CaseEvent.CREATED)
-    assert (created.case_id, created.data) == (case.pk, {"reference": case.reference, "report": report.receipt_code})
+    assert (created.subject_type, created.subject_id, created.case_id, created.data) == (
+        "cases.case", str(case.pk), case.pk, {"reference": case.reference, "report": report.receipt_code})
+    assert re.fullmatch(r"C-[23456789ABCDEFGHJKLMNPQRSTUVWXYZ]{8}", case.reference)
     triaged = last_event(CaseEvent.TRIAGED)
+    assert (triaged.subject_type, triaged.subject_id, triaged.case_id) == ("cases.case", str(case.pk), case.pk)
     assert triaged.data == {"report": report.receipt_code, "rules": ["Immediate danger", "Sextortion"],
                             "priority": 0}
     assert triaged.actor_type == created.actor_type == "reporter"
@@ -459,6 +466,9 @@ def test_a_joining_report_adds_only_new_steps_in_order(submit) -> None:
     case = submit(forms=["sextortion"], relationship="").report.case
     submit(forms=["sextortion", "non-consensual-intimate-images"], relationship="", reporter_role="bystander")
     case.refresh_from_db()
-    assert case.required_steps == ["Advise the reporter not to pay and to keep the conversation",
-                                   "Offer help with a police report", "Secure evidence of every URL",
-                                   "Send removal requests to the providers"]
+    steps = ["Advise the reporter not to pay and to keep the conversation", "Offer help with a police report",
+             "Secure evidence of every URL", "Send removal requests to the providers"]
+    assert case.required_steps == steps
+    submit(forms=["other"], relationship="", reporter_role="parent")
+    case.refresh_from_db()
+    assert case.required_steps == steps, "a report that fires no rule keeps the steps there are"
