@@ -37,7 +37,7 @@ def new_secret() -> str:
 
 def normalize_code(text: str) -> str:
     compact = "".join(ch for ch in text.upper() if ch.isalnum())
-    if compact.startswith("VN"):
+    if len(compact) == 10 and compact.startswith("VN"):  # the prefix, not a code's own first letters
         compact = compact[2:]
     return f"VN-{compact[:4]}-{compact[4:]}" if len(compact) == 8 else ""
 
