@@ -28,6 +28,9 @@ LIST_CONDITIONS = {
     "durations_any": "duration",
 }
 BOOL_CONDITIONS = {"immediate_danger", "sexual_imagery"}
+# The order conditions are checked and their reasons shown, whatever order the stored JSON has
+# (PostgreSQL's jsonb keeps its own key order, SQLite keeps the written one).
+CONDITION_ORDER = {key: n for n, key in enumerate(["immediate_danger", "sexual_imagery", *LIST_CONDITIONS])}
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,8 @@ def validate_conditions(conditions: object) -> list[str]:
 def match_rule(rule: TriageRule, facts: ReportFacts) -> FiredRule | None:
     """The rule with the reasons it fired, or None when any condition fails."""
     fired = FiredRule(rule=rule)
-    for key, expected in rule.conditions.items():
+    for key in sorted(rule.conditions, key=lambda k: CONDITION_ORDER.get(k, len(CONDITION_ORDER))):
+        expected = rule.conditions[key]
         if key in BOOL_CONDITIONS:
             actual = getattr(facts, key)
             if actual != expected:

@@ -18,7 +18,7 @@ staff = Actor.staff  # the actor every case service takes
 
 
 def last_event(event_type):
-    return Event.objects.filter(event_type=event_type).order_by("-seq").first()
+    return Event.objects.filter(event_type=event_type).order_by("-id").first()
 
 
 def test_assign_owner(submit, supervisor, case_owner, handler, outsider) -> None:

@@ -164,3 +164,14 @@ def test_the_order_of_conditions_never_changes_whether_or_why_a_rule_fires(facts
     if first:
         assert sorted(first[0].reasons) == sorted(second[0].reasons)
         assert len(first[0].reasons) == len(items), "one reason per condition"
+
+
+def test_reasons_come_in_one_order_whatever_order_the_database_kept() -> None:
+    """PostgreSQL's jsonb reorders keys; staff must read the same reason on every database."""
+    conditions = {"durations_any": ["months"], "immediate_danger": True, "relationships_any": ["ex_partner"],
+                  "forms_any": ["doxing"]}
+    facts = ReportFacts(immediate_danger=True, forms=frozenset({"doxing"}), sexual_imagery=False, age_band="18_plus",
+                        reporter_role="victim", relationship="ex_partner", duration="months")
+    reasons = {evaluate([rule(dict(order))], facts)[0].reason
+               for order in (conditions.items(), reversed(list(conditions.items())))}
+    assert reasons == {"immediate_danger = yes; forms: doxing; relationship: ex_partner; duration: months"}

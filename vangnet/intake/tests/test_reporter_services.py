@@ -26,7 +26,7 @@ CODE_CHARS = "[23456789ABCDEFGHJKLMNPQRSTUVWXYZ]"
 
 
 def events(event_type: str) -> list[Event]:
-    return list(Event.objects.filter(event_type=event_type).order_by("seq"))
+    return list(Event.objects.filter(event_type=event_type).order_by("id"))
 
 
 def test_codes_and_secrets_have_the_printed_shape() -> None:
@@ -105,9 +105,9 @@ def test_triage_sees_every_category_answer_and_whether_imagery_is_sexual(submit)
     report = submit(forms=["non-consensual-intimate-images"], age_band="16_17", reporter_role="parent",
                     relationship="stranger", perpetrator_count="several", duration="months").report
     reasons = dict(report.case.triage_outcomes.values_list("rule_name", "reason"))
-    assert reasons["Minor and sexual imagery"] == "age_band: 16_17; sexual_imagery = yes"
+    assert reasons["Minor and sexual imagery"] == "sexual_imagery = yes; age_band: 16_17"
     assert reasons["Long-running group harassment"] == (
-        "duration: months; perpetrator_count: several; reporter_role: parent; relationship: stranger")
+        "reporter_role: parent; relationship: stranger; perpetrator_count: several; duration: months")
     other = submit(urls="https://b.example/", forms=["doxing"], age_band="16_17", immediate_danger="no").report
     names = set(other.case.triage_outcomes.values_list("rule_name", flat=True))
     assert "Minor and sexual imagery" not in names and "Immediate danger" not in names
