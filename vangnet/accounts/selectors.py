@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import QuerySet
 
 from .choices import ROLE_PERMISSIONS
 from .models import ApiToken, Membership, Organisation
@@ -29,9 +30,14 @@ def user_has_permission(*, user: User | AnonymousUser, organisation_id: int, per
     return permission in permissions_for_user(user=user, organisation_id=organisation_id)
 
 
+def active_tokens_matching(*, token: str) -> QuerySet[ApiToken]:
+    """The active token matching ``token`` (zero or one), with its organisation; compared by hash."""
+    if not token or len(token) > 200:
+        return ApiToken.objects.none()
+    return (ApiToken.objects.select_related("organisation")
+            .filter(token_hash=hash_token(token), revoked_at__isnull=True, organisation__is_active=True))
+
+
 def organisation_for_token(*, token: str) -> ApiToken | None:
     """The active token matching ``token``; compared by hash, so timing reveals nothing useful."""
-    if not token or len(token) > 200:
-        return None
-    return (ApiToken.objects.select_related("organisation")
-            .filter(token_hash=hash_token(token), revoked_at__isnull=True, organisation__is_active=True).first())
+    return active_tokens_matching(token=token).first()

@@ -70,9 +70,11 @@ def _lock_urls(url_hashes: list[str]) -> None:
     moment about new content end up in one case. (SQLite already runs one writer at a time.)"""
     if connection.vendor != "postgresql":
         return
-    with connection.cursor() as cursor:
-        for digest in sorted(set(url_hashes)):
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(digest[:15], 16)])
+    keys = sorted({int(digest[:15], 16) for digest in url_hashes})  # one order for everyone: no deadlock
+    if keys:
+        with connection.cursor() as cursor:  # every lock in one round trip
+            cursor.execute("SELECT pg_advisory_xact_lock(k) FROM (SELECT k FROM unnest(%s::bigint[]) AS k "
+                           "ORDER BY k) AS ordered", [keys])
 
 
 @dataclass

@@ -34,7 +34,6 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 from pydantic import ConfigDict
 
-from vangnet.accounts.selectors import organisation_for_token
 from vangnet.audit.services import Actor
 from vangnet.common.forms import INVALID_UNICODE_MESSAGE
 from vangnet.directory.selectors import shareable_catalogue
@@ -52,7 +51,7 @@ IDEMPOTENCY_KEY_PATTERN = "^[!-~]+$"  # visible ASCII, no spaces
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        return organisation_for_token(token=token)
+        return selectors.api_token_with_recent_reports(token=token)
 
 
 class PartnerAPI(NinjaAPI):
@@ -302,7 +301,7 @@ def create_report(request: HttpRequest, payload: ReportIn,
 
 def _submit(request: HttpRequest, token: Any, data: dict[str, Any], language: str, *,
             idempotency_key: str | None = None, request_fingerprint: str = "") -> HttpResponse:
-    if selectors.reports_by_token_in_last_minute(token=token) >= settings.VANGNET_API_REPORTS_PER_MINUTE:
+    if token.reports_last_minute >= settings.VANGNET_API_REPORTS_PER_MINUTE:
         # A leaked token must not flood the helpline; real partners stay far below this.
         return _problem(request, 429, "throttled", _("Too many reports with this token; try again in a minute."),
                         language=language, headers={"Retry-After": "60"})

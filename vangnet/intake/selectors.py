@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from vangnet.accounts.models import ApiToken
+from vangnet.accounts.selectors import active_tokens_matching
 from vangnet.cases.models import Message
 
 from .models import InfoPage, Report
@@ -59,6 +62,22 @@ def published_pages() -> QuerySet[InfoPage]:
     return InfoPage.objects.filter(is_published=True)
 
 
+def _last_minute(token: Any) -> QuerySet[Report]:
+    return Report.objects.filter(submitted_via=token, submitted_at__gte=timezone.now() - timedelta(minutes=1))
+
+
 def reports_by_token_in_last_minute(*, token: ApiToken) -> int:
     """How many reports this partner token sent in the last minute (one indexed count)."""
-    return Report.objects.filter(submitted_via=token, submitted_at__gte=timezone.now() - timedelta(minutes=1)).count()
+    return _last_minute(token).count()
+
+
+def api_token_with_recent_reports(*, token: str) -> ApiToken | None:
+    """The active partner token matching ``token``, with ``reports_last_minute`` counted in the same query.
+
+    Every API call needs both (who is calling, and whether they are over their rate), so
+    one round trip answers both.
+    """
+    recent = (_last_minute(OuterRef("pk")).order_by().values("submitted_via")
+              .annotate(n=Count("pk")).values("n"))
+    return (active_tokens_matching(token=token)
+            .annotate(reports_last_minute=Coalesce(Subquery(recent), 0)).first())

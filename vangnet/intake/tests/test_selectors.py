@@ -100,3 +100,22 @@ def test_her_report_page_reads_everything_in_four_queries(submit, django_assert_
         assert [f.slug for f in found.forms.all()] == ["non-consensual-intimate-images"]
         assert len(found.urls.all()) == 2
         assert [a.text for a in found.additions.all()] == ["He made a new account."]
+
+
+def test_the_api_token_comes_with_its_last_minute_count_in_one_query(submit, api_token, django_assert_num_queries
+                                                                     ) -> None:
+    from vangnet.accounts.models import ApiToken
+
+    token = ApiToken.objects.get()
+    for _ in range(2):
+        Report.objects.filter(pk=submit().report.pk).update(submitted_via=token)
+    Report.objects.filter(pk=submit().report.pk).update(submitted_via=token,
+                                                        submitted_at=timezone.now() - timedelta(minutes=2))
+    with django_assert_num_queries(1):
+        found = selectors.api_token_with_recent_reports(token=api_token)
+        assert (found.pk, found.organisation.slug, found.reports_last_minute) == (token.pk, "vangnet-helpline", 2)
+    assert selectors.api_token_with_recent_reports(token=api_token + "x") is None
+    assert selectors.api_token_with_recent_reports(token="") is None
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    assert selectors.api_token_with_recent_reports(token=api_token) is None
