@@ -2,8 +2,13 @@
 
 Starts vangnet (gunicorn, production-like settings) on loopback against PostgreSQL, sends
 reports from N concurrent clients for a bounded time, checks that every 201 was stored,
-and prints throughput and latency percentiles. The last line reads
-``p95_ms=<number> rps=<number>``.
+and prints throughput and latency percentiles, the server's CPU milliseconds per report
+(web processes and PostgreSQL, read from /proc) and its saturation rate (a closed-loop phase
+after the timed one). The last line reads
+``p95_ms=<number> rps=<number> cpu_ms_per_report=<number> saturation_rps=<number>``.
+
+The load generator runs in a process of its own (not the one that starts and measures the
+server), so its threads never compete with the measurement.
 
 PostgreSQL: ``VANGNET_DATABASE_URL`` if set (the database is dropped and re-created);
 otherwise a throw-away cluster is started from Debian's PostgreSQL binaries.
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import multiprocessing
 import os
 import secrets
 import shutil
@@ -32,7 +38,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,6 +165,71 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
 
 
+def _process_tree_cpu_seconds(root_pids: list[int]) -> float:
+    """User + system CPU seconds of these processes and all their descendants (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        parents[int(entry)] = int(fields[1])
+        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / ticks
+    wanted = set(root_pids)
+    changed = True
+    while changed:
+        children = {pid for pid, parent in parents.items() if parent in wanted and pid not in wanted}
+        wanted |= children
+        changed = bool(children)
+    return sum(cpu.get(pid, 0.0) for pid in wanted)
+
+
+def _postmaster_pid(database_url: str) -> int | None:
+    """The PostgreSQL server's pid when it listens on this machine (found by its port), else None."""
+    port = urlsplit(database_url).port or 5432
+    for pid_file in Path("/tmp").glob(f".s.PGSQL.{port}.lock"):
+        try:
+            return int(pid_file.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+    return None
+
+
+def generate_load(port: int, token: str, clients: int, rate: float, duration: float, max_requests: int,
+                  results: Any) -> None:
+    """The load generator, run in its own process: N clients, open loop at ``rate`` (or closed loop at 0)."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    counter = [0]
+    lock = threading.Lock()
+    start = time.monotonic()
+    deadline = start + duration
+    interval = clients / rate if rate else 0.0
+    threads = [threading.Thread(target=client, args=(port, token, deadline, max_requests, counter, lock,
+                                                     latencies, statuses, interval, interval * n / clients))
+               for n in range(clients)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    results.put({"latencies": latencies, "statuses": statuses, "wall": time.monotonic() - start})
+
+
+def load_phase(port: int, token: str, *, clients: int, rate: float, duration: float,
+               max_requests: int) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    process = context.Process(target=generate_load, args=(port, token, clients, rate, duration, max_requests,
+                                                          results))
+    process.start()
+    outcome = results.get(timeout=duration + 120)
+    process.join(timeout=30)
+    return outcome
+
+
 def run(args: argparse.Namespace, database_url: str) -> float:
     recreate_database(database_url)
     token = secrets.token_urlsafe(32)
@@ -174,41 +245,42 @@ def run(args: argparse.Namespace, database_url: str) -> float:
     server = subprocess.Popen([*vangnet, "serve", "--no-worker", "--port", str(port), "--workers", str(args.workers)],
                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
+    postmaster = _postmaster_pid(database_url)
     try:
         wait_for(port)
         # Warm up every worker process and connection before measuring.
-        warm = {"n": [0], "lat": [], "st": {}}
-        threads = [threading.Thread(target=client, args=(port, token, time.monotonic() + 3, 100, warm["n"],
-                                                         threading.Lock(), warm["lat"], warm["st"]))
-                   for _ in range(4)]
-        [t.start() for t in threads]
-        [t.join() for t in threads]
-        latencies: list[float] = []
-        statuses: dict[int, int] = {}
-        counter = [0]
-        lock = threading.Lock()
-        start = time.monotonic()
-        deadline = start + args.duration
-        interval = args.clients / args.rate if args.rate else 0.0
-        threads = [threading.Thread(target=client, args=(port, token, deadline, args.max_requests, counter, lock,
-                                                         latencies, statuses, interval, interval * n / args.clients))
-                   for n in range(args.clients)]
-        [t.start() for t in threads]
-        [t.join() for t in threads]
-        wall = time.monotonic() - start
+        warm = load_phase(port, token, clients=4, rate=0, duration=3, max_requests=100)
+        web_cpu = _process_tree_cpu_seconds([server.pid])
+        db_cpu = _process_tree_cpu_seconds([postmaster]) if postmaster else 0.0
+        timed = load_phase(port, token, clients=args.clients, rate=args.rate, duration=args.duration,
+                           max_requests=args.max_requests)
+        web_cpu = _process_tree_cpu_seconds([server.pid]) - web_cpu
+        db_cpu = (_process_tree_cpu_seconds([postmaster]) - db_cpu) if postmaster else 0.0
+        saturation = (load_phase(port, token, clients=args.clients, rate=0, duration=args.saturation_duration,
+                                 max_requests=args.max_requests) if args.saturation_duration > 0 else None)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    stored = count_reports(database_url) - before - warm["st"].get(201, 0)
+    latencies, statuses, wall = timed["latencies"], {int(k): v for k, v in timed["statuses"].items()}, timed["wall"]
+    extra_201 = warm["statuses"].get(201, 0) + (saturation["statuses"].get(201, 0) if saturation else 0)
+    stored = count_reports(database_url) - before - extra_201
     accepted = statuses.get(201, 0)
     ms = [x * 1000 for x in latencies]
     rps = len(latencies) / wall
     p50, p95, p99 = percentile(ms, 50), percentile(ms, 95), percentile(ms, 99)
+    cpu_ms = (web_cpu + db_cpu) * 1000 / max(accepted, 1)
+    saturation_rps = (len(saturation["latencies"]) / saturation["wall"]) if saturation else 0.0
     mode = f"open loop, offered {args.rate:g} req/s" if args.rate else "closed loop, as fast as possible"
     print(f"clients={args.clients} ({mode}) duration_s={wall:.1f} gunicorn_workers={args.workers} "
-          f"requests={len(latencies)}")
+          f"requests={len(latencies)} cores={os.cpu_count()}")
     print(f"statuses={dict(sorted(statuses.items()))} accepted={accepted} stored={stored}")
     print(f"latency_ms p50={p50:.1f} p95={p95:.1f} p99={p99:.1f} mean={statistics.fmean(ms):.1f} max={max(ms):.1f}")
+    print(f"server cpu per report: web {web_cpu * 1000 / max(accepted, 1):.1f} ms + "
+          f"postgres {db_cpu * 1000 / max(accepted, 1):.1f} ms"
+          + ("" if postmaster else " (PostgreSQL is not local: not counted)"))
+    if saturation:
+        print(f"saturation (closed loop, {args.clients} clients, {saturation['wall']:.1f} s): "
+              f"{saturation_rps:.1f} reports/s, statuses={saturation['statuses']}")
     print(f"target p95<= {TARGET_P95_MS:.0f} ms: ratio p95/target={p95 / TARGET_P95_MS:.2f}")
     if stored != accepted:
         print(f"ERROR: {accepted} reports were answered 201 but {stored} are stored", file=sys.stderr)
@@ -216,7 +288,7 @@ def run(args: argparse.Namespace, database_url: str) -> float:
     if accepted == 0 or accepted != len(latencies):
         print("ERROR: some requests failed", file=sys.stderr)
         sys.exit(1)
-    print(f"p95_ms={p95:.1f} rps={rps:.1f}")
+    print(f"p95_ms={p95:.1f} rps={rps:.1f} cpu_ms_per_report={cpu_ms:.1f} saturation_rps={saturation_rps:.1f}")
     return p95
 
 
@@ -226,6 +298,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load (bounded)")
     parser.add_argument("--max-requests", type=int, default=200_000)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1), help="gunicorn worker processes")
+    parser.add_argument("--saturation-duration", type=float, default=10.0,
+                        help="seconds of closed-loop load after the timed phase, to find the saturation rate (0: skip)")
     parser.add_argument("--rate", type=float, default=50.0,
                         help="total offered reports per second across all clients (open loop); 0 = closed loop")
     args = parser.parse_args()
