@@ -5,8 +5,13 @@ from vangnet.audit.registry import register_event_types
 
 
 class Role(models.TextChoices):
-    """Staff roles within one organisation, from least to most rights."""
+    """Staff roles within one organisation.
 
+    Case roles run from least to most rights (handler to administrator). An analyst works on
+    aggregates only and never sees a case file: her role grants no ``VIEW_CASES``.
+    """
+
+    ANALYST = "analyst", _("Analyst")
     HANDLER = "handler", _("Handler")
     CASE_OWNER = "case_owner", _("Case owner")
     SUPERVISOR = "supervisor", _("Supervisor")
@@ -14,6 +19,9 @@ class Role(models.TextChoices):
 
 
 class Permission(models.TextChoices):
+    """What a role lets a staff member do; querysets are scoped with ``accounts.access.restrict``."""
+
+    VIEW_STATISTICS = "view_statistics", _("View statistics")
     VIEW_CASES = "view_cases", _("View cases")
     WORK_CASES = "work_cases", _("Add notes, message reporters, change status")
     REFER = "refer", _("Refer to an organisation")
@@ -22,6 +30,7 @@ class Permission(models.TextChoices):
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.ANALYST: frozenset({Permission.VIEW_STATISTICS}),
     Role.HANDLER: frozenset({Permission.VIEW_CASES, Permission.WORK_CASES}),
     Role.CASE_OWNER: frozenset({Permission.VIEW_CASES, Permission.WORK_CASES, Permission.REFER}),
     Role.SUPERVISOR: frozenset({Permission.VIEW_CASES, Permission.WORK_CASES, Permission.REFER,
@@ -34,5 +43,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 class AccountEvent(models.TextChoices):
     """Changes to organisations, staff roles and API tokens, as written to the event log."""
 
+    ORGANISATION_CREATED = "organisation.created", _("Organisation created")
+    ORGANISATION_CHANGED = "organisation.changed", _("Organisation changed")
+    MEMBERSHIP_ADDED = "membership.added", _("Staff member added to an organisation")
+    MEMBERSHIP_CHANGED = "membership.role_changed", _("Staff member's role changed")
+    MEMBERSHIP_REMOVED = "membership.removed", _("Staff member removed from an organisation")
     API_TOKEN_CREATED = "api_token.created", _("API token created")
     API_TOKEN_REVOKED = "api_token.revoked", _("API token revoked")

@@ -10,7 +10,15 @@ from .choices import Role
 
 
 class Organisation(models.Model):
-    """A helpline, trusted flagger or partner whose staff handle cases in vangnet.
+    """An organisation that works in vangnet: its staff sign in, or its systems call the API (a tenant).
+
+    One model carries every kind of tenant, by what it does rather than by a table per kind:
+    a helpline or trusted flagger handles reports and cases (``handles_reports``; one of them
+    receives the reports from the public web form, ``receives_web_reports``); a trusted
+    flagger's notices say so (``is_trusted_flagger``, DSA Art. 22); a platform sends content
+    to the moderation API (``is_platform``). Organisations that do not work in vangnet are
+    directory entries instead (``directory``): referral organisations, which link to their
+    tenant when they also work here, and the providers that notices go to.
 
     Every case belongs to exactly one organisation; staff see only their own organisation's
     cases.
@@ -19,11 +27,20 @@ class Organisation(models.Model):
     slug = models.SlugField(_("slug"), unique=True)
     name = models.CharField(_("name"), max_length=200)
     is_active = models.BooleanField(_("active"), default=True)
+    handles_reports = models.BooleanField(_("handles reports and cases"), default=True)
+    receives_web_reports = models.BooleanField(
+        _("receives reports from the public web form"), default=False,
+        help_text=_("Exactly one active organisation should; reports from partners' systems go to the partner."))
+    is_trusted_flagger = models.BooleanField(_("trusted flagger (DSA Art. 22)"), default=False)
+    is_platform = models.BooleanField(_("platform using the moderation API"), default=False)
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
+        constraints = [models.UniqueConstraint(fields=["receives_web_reports"],
+                                               condition=models.Q(receives_web_reports=True),
+                                               name="one_web_intake_organisation")]
 
     def __str__(self) -> str:
         return self.name

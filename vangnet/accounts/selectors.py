@@ -41,3 +41,13 @@ def active_tokens_matching(*, token: str) -> QuerySet[ApiToken]:
 def organisation_for_token(*, token: str) -> ApiToken | None:
     """The active token matching ``token``; compared by hash, so timing reveals nothing useful."""
     return active_tokens_matching(token=token).first()
+
+
+def web_intake_organisation() -> Organisation:
+    """The active organisation that receives reports from the public web form (set in the admin)."""
+    organisation = Organisation.objects.filter(receives_web_reports=True, is_active=True).first()
+    if organisation is None:
+        raise Organisation.DoesNotExist(
+            "No active organisation receives web reports: tick 'receives reports from the public web form' "
+            "for one organisation in the admin (vangnet demo sets up one).")
+    return organisation

@@ -1,7 +1,12 @@
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin
+from django.http import HttpRequest
+
+from vangnet.audit.services import Actor
 from vangnet.common.admin import ReadOnlyAdmin
 
+from . import services
 from .models import Case, TriageRule
 
 
@@ -12,6 +17,12 @@ class TriageRuleAdmin(admin.ModelAdmin):
     list_display = ["name", "priority", "is_active", "order"]
     list_editable = ["is_active", "order"]
     filter_horizontal = ["suggest_referrals"]
+
+    def save_model(self, request: HttpRequest, obj: TriageRule, form: Any, change: bool) -> None:
+        services.save_triage_rule(rule=obj, actor=Actor.staff(request.user))
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # switch a rule off instead: case pages still explain why it fired
 
 
 @admin.register(Case)

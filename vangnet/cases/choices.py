@@ -68,3 +68,11 @@ class CaseEvent(models.TextChoices):
     MERGED = "case.merged", _("Cases merged")
     SPLIT = "case.split", _("Report split into a new case")
     ERASED = "case.erased", _("Case texts erased after the retention period")
+
+
+@register_event_types
+class TriageRuleEvent(models.TextChoices):
+    """Changes to the triage rules, which administrators edit as data."""
+
+    CREATED = "triage_rule.created", _("Triage rule created")
+    CHANGED = "triage_rule.changed", _("Triage rule changed")

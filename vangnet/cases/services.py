@@ -18,8 +18,8 @@ from vangnet.audit.services import Actor, record_event
 from vangnet.common.codes import random_code
 
 from . import tasks
-from .choices import ALLOWED_TRANSITIONS, OPEN_STATUSES, CaseEvent, CaseStatus, Priority
-from .models import Case, InternalNote, Message, Referral, TriageOutcome
+from .choices import ALLOWED_TRANSITIONS, OPEN_STATUSES, CaseEvent, CaseStatus, Priority, TriageRuleEvent
+from .models import Case, InternalNote, Message, Referral, TriageOutcome, TriageRule
 from .selectors import active_rules
 from .triage import FiredRule, ReportFacts, evaluate
 
@@ -300,3 +300,25 @@ def erase_case_texts(*, case: Case, actor: Actor) -> None:
     case.texts_erased_at = timezone.now()
     case.save(update_fields=["texts_erased_at", "updated_at"])
     record_event(actor=actor, event_type=CaseEvent.ERASED, subject=case, data={"closed_at": case.closed_at})
+
+
+RULE_FIELDS = ("name", "conditions", "priority", "required_steps", "is_active", "order")
+
+
+@transaction.atomic
+def save_triage_rule(*, rule: TriageRule, actor: Actor) -> TriageRule:
+    """Create or change a triage rule (the admin calls this); a broken rule is refused, the change is logged.
+
+    The event names the fields whose stored value changed, with their new values. Rules are
+    switched off (``is_active``), never deleted, so the case pages can still say why a rule fired.
+    """
+    before = TriageRule.objects.select_for_update().filter(pk=rule.pk).first() if rule.pk else None
+    rule.full_clean()
+    rule.save()
+    changed = [f for f in RULE_FIELDS if before is None or getattr(before, f) != getattr(rule, f)]
+    if before is not None and not changed:
+        return rule
+    record_event(actor=actor, subject=rule,
+                 event_type=TriageRuleEvent.CREATED if before is None else TriageRuleEvent.CHANGED,
+                 data={"changed": changed, **{f: getattr(rule, f) for f in changed}})
+    return rule

@@ -46,4 +46,4 @@ def seed_reference_data() -> None:
               m2m={"suggest_referrals": (organisations, "slug")})
     seed_rows(apps.get_model("intake", "InfoPage"), load_json(package / "intake", "info_pages.json"), key="slug")
     apps.get_model("accounts", "Organisation").objects.get_or_create(
-        slug="vangnet-helpline", defaults={"name": "Vangnet meldpunt"})
+        slug="vangnet-helpline", defaults={"name": "Vangnet meldpunt", "receives_web_reports": True})

@@ -190,7 +190,6 @@ VANGNET_URL_HASH_KEYS = env_list("VANGNET_URL_HASH_KEYS", [])
 # Domain settings.
 VANGNET_SITE_URL = env_str("VANGNET_SITE_URL", "http://127.0.0.1:8000")
 VANGNET_QUICK_EXIT_URL = env_str("VANGNET_QUICK_EXIT_URL", "https://www.google.com/search?q=weerbericht")
-VANGNET_INTAKE_ORGANISATION = env_str("VANGNET_INTAKE_ORGANISATION", "vangnet-helpline")
 # Personal data of a closed case is erased this many days after closing (vangnet apply_retention).
 VANGNET_RETENTION_DAYS = env_int("VANGNET_RETENTION_DAYS", 365)
 VANGNET_MAX_DESCRIPTION_CHARS = 8000

@@ -16,7 +16,7 @@ from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
 from formtools.wizard.views import SessionWizardView
 
-from vangnet.accounts.models import Organisation
+from vangnet.accounts.selectors import web_intake_organisation
 from vangnet.audit.services import Actor
 from vangnet.cases.choices import REPORTER_STATUS_TEXT, CaseStatus
 from vangnet.directory.selectors import active_organisations, organisations_for_form, youth_organisations
@@ -123,7 +123,7 @@ class ReportWizard(SessionWizardView):
         data: dict[str, Any] = {}
         for form in form_list:
             data.update(form.cleaned_data)
-        organisation = Organisation.objects.get(slug=settings.VANGNET_INTAKE_ORGANISATION)
+        organisation = web_intake_organisation()
         submitted = services.submit_report(data=data, organisation=organisation, channel=Channel.WEB,
                                            actor=Actor.reporter(), language=get_language() or "nl")
         self.request.session[SESSION_RECEIPT] = {

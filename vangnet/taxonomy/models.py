@@ -5,20 +5,17 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from vangnet.common.i18n import BilingualMixin
+from vangnet.common.models import ReferenceData
 from vangnet.common.text import render_plain
 
 
-class FormOfViolence(BilingualMixin, models.Model):
+class FormOfViolence(ReferenceData):
     """One form of online violence with reporter-facing help in Dutch and English.
 
     Administrators add or retire forms in the admin; a retired form stays linked to the
     reports that named it but is no longer offered in the report flow.
     """
 
-    slug = models.SlugField(_("slug"), unique=True)
-    name_nl = models.CharField(_("name (Dutch)"), max_length=120)
-    name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
     description_nl = models.TextField(_("description (Dutch)"))
     description_en = models.TextField(_("description (English)"), blank=True)
     examples_nl = models.TextField(_("examples (Dutch)"), blank=True)
@@ -32,15 +29,10 @@ class FormOfViolence(BilingualMixin, models.Model):
         help_text=_("Reports of this form concerning a minor follow the child-abuse route."),
     )
     is_active = models.BooleanField(_("offered in the report flow"), default=True)
-    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=100)
 
-    class Meta:
-        ordering = ["sort_order", "slug"]
+    class Meta(ReferenceData.Meta):
         verbose_name = _("form of violence")
         verbose_name_plural = _("forms of violence")
-
-    def __str__(self) -> str:
-        return self.name_nl
 
     @property
     def description_html(self) -> str:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from vangnet.accounts.choices import Role
 from vangnet.accounts.models import ApiToken, Membership, Organisation
-from vangnet.accounts.services import create_api_token, hash_token
+from vangnet.accounts import services
+from vangnet.accounts.services import hash_token
 from vangnet.audit.services import Actor
 from vangnet.intake.choices import Channel
 from vangnet.intake.forms import ReportForm
@@ -49,17 +49,23 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args: object, **options: object) -> None:
-        helpline, _ = Organisation.objects.get_or_create(slug=settings.VANGNET_INTAKE_ORGANISATION,
-                                                         defaults={"name": "Vangnet meldpunt"})
-        partner, _ = Organisation.objects.get_or_create(slug="partner-org", defaults={"name": "Demo partner"})
-        orgs = {helpline.slug: helpline, "vangnet-helpline": helpline, partner.slug: partner}
+        actor = Actor.system("vangnet demo")
+        helpline = Organisation.objects.filter(slug="vangnet-helpline").first() or services.save_organisation(
+            organisation=Organisation(slug="vangnet-helpline", name="Vangnet meldpunt"), actor=actor)
+        if not Organisation.objects.filter(receives_web_reports=True).exists():
+            helpline.receives_web_reports = True
+            services.save_organisation(organisation=helpline, actor=actor)
+        partner = Organisation.objects.filter(slug="partner-org").first() or services.save_organisation(
+            organisation=Organisation(slug="partner-org", name="Demo partner"), actor=actor)
+        orgs = {helpline.slug: helpline, partner.slug: partner}
         User = get_user_model()
         for username, org_slug, role in STAFF:
             user = User.objects.filter(username=username).first()
             if user is None:
                 user = User.objects.create_user(username=username, password=DEMO_PASSWORD,
                                                 is_staff=(role == Role.SUPERVISOR and org_slug == "vangnet-helpline"))
-            Membership.objects.get_or_create(user=user, organisation=orgs[org_slug], defaults={"role": role})
+            if not Membership.objects.filter(user=user, organisation=orgs[org_slug]).exists():
+                services.set_membership(user=user, organisation=orgs[org_slug], role=role, actor=actor)
         if not User.objects.filter(username="admin").exists():
             User.objects.create_superuser(username="admin", password=DEMO_PASSWORD, email="")
 
@@ -67,13 +73,14 @@ class Command(BaseCommand):
         token_note = "(existing token kept)"
         if wanted:
             if not ApiToken.objects.filter(token_hash=hash_token(wanted)).exists():
-                ApiToken.objects.filter(organisation=partner, name="demo").update(name="demo (replaced)")
-                create_api_token(organisation=partner, name="demo", actor=Actor.system(), token=wanted)
+                for old in ApiToken.objects.filter(organisation=partner, name="demo", revoked_at__isnull=True):
+                    services.revoke_api_token(token=old, actor=actor)
+                services.create_api_token(organisation=partner, name="demo", actor=actor, token=wanted)
             token_note = wanted
             if len(wanted) < 24:
                 self.stderr.write("Warning: VANGNET_DEMO_API_TOKEN is short; use a long random token outside demos.")
-        elif not ApiToken.objects.filter(organisation=partner, name="demo").exists():
-            _token, token_note = create_api_token(organisation=partner, name="demo", actor=Actor.system())
+        elif not ApiToken.objects.filter(organisation=partner, name="demo", revoked_at__isnull=True).exists():
+            _token, token_note = services.create_api_token(organisation=partner, name="demo", actor=actor)
 
         if not Report.objects.exists():
             for sample in SAMPLE_REPORTS:
