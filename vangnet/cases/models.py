@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from vangnet.accounts.access import RestrictedQuerySet
 from vangnet.common.crypto import EncryptedTextField
 
 from .choices import CaseStatus, Priority, ReferralStatus
@@ -35,6 +36,9 @@ class Case(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True,
                                      help_text=_("The retention period of personal data runs from here."))
     texts_erased_at = models.DateTimeField(_("texts erased at"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    organisation_path = "organisation"
 
     class Meta:
         ordering = ["priority", "created_at"]
@@ -98,6 +102,9 @@ class TriageOutcome(models.Model):
     required_steps = models.JSONField(_("required steps"), default=list)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    objects = RestrictedQuerySet.as_manager()
+    organisation_path = "case__organisation"
+
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name = _("triage outcome")
@@ -112,6 +119,9 @@ class InternalNote(models.Model):
                                related_name="+")
     text = EncryptedTextField(_("text"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    organisation_path = "case__organisation"
 
     class Meta:
         ordering = ["created_at"]
@@ -129,6 +139,9 @@ class Message(models.Model):
                                related_name="+")
     text = EncryptedTextField(_("text"))
     created_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    organisation_path = "case__organisation"
 
     class Meta:
         ordering = ["created_at"]
@@ -148,6 +161,9 @@ class Referral(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("referred by"), on_delete=models.PROTECT,
                                    related_name="+")
     created_at = models.DateTimeField(_("referred at"), auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    organisation_path = "case__organisation"
 
     class Meta:
         ordering = ["created_at"]

@@ -9,22 +9,26 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from vangnet.accounts.choices import ROLE_PERMISSIONS, Permission
+from vangnet.accounts.access import roles_granting
+from vangnet.accounts.choices import Permission
 from vangnet.accounts.models import Membership
 from vangnet.audit.models import Event
 from vangnet.audit.selectors import events_for_case
 from vangnet.common.refcache import cached
 
+from vangnet.intake.models import Report
+
 from .choices import OPEN_STATUSES, CaseStatus
-from .models import Case, TriageRule
+from .models import Case, InternalNote, Referral, TriageOutcome, TriageRule
 
 
-def visible_cases(*, user: User | AnonymousUser) -> QuerySet[Case]:
-    """Cases of the organisations where ``user`` may view cases; nothing else, ever."""
-    if not user.is_authenticated or not user.is_active:
-        return Case.objects.none()
-    org_ids = Membership.objects.filter(user=user, organisation__is_active=True).values("organisation_id")
-    return Case.objects.filter(organisation_id__in=org_ids)
+def visible_cases(*, user: User | AnonymousUser, permission: str = Permission.VIEW_CASES) -> QuerySet[Case]:
+    """Cases of the organisations where ``user`` holds ``permission``; nothing else, ever.
+
+    The rule is ``accounts.access``: it checks the permission, not only the membership, so
+    an analyst sees no case, and a superuser only those of her own organisations.
+    """
+    return Case.objects.restrict(user, permission)
 
 
 @dataclass(frozen=True)
@@ -69,20 +73,70 @@ def get_case_for_user(*, user: User | AnonymousUser, case_id: int) -> Case:
     return case
 
 
+def find_case_by_reference(*, user: User | AnonymousUser, reference: str) -> Case | None:
+    """A case she may see, by its reference (any letter case); ``None`` when there is none for her."""
+    return visible_cases(user=user).filter(reference__iexact=reference.strip()).first()
+
+
+def case_reports(*, user: User | AnonymousUser, case: Case) -> QuerySet[Report]:
+    """The reports of a case, as staff read them on the case page."""
+    return Report.objects.restrict(user, Permission.VIEW_CASES).filter(case=case)
+
+
+def get_report_of_case(*, user: User | AnonymousUser, case: Case, report_id: int | str) -> Report | None:
+    """One report of this case that she may see; ``None`` for any other id."""
+    if not str(report_id).isdigit():
+        return None
+    return case_reports(user=user, case=case).filter(pk=int(report_id)).first()
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    """Everything the case page shows of one case, each part scoped by ``restrict``."""
+
+    reports: QuerySet[Report]
+    outcomes: QuerySet[TriageOutcome]
+    notes: QuerySet[InternalNote]
+    referrals: QuerySet[Referral]
+    timeline: QuerySet[Event]
+
+
+def case_file(*, user: User | AnonymousUser, case: Case) -> CaseFile:
+    """The parts of a case file for its page; ``case`` comes from ``get_case_for_user``."""
+    return CaseFile(
+        reports=(case_reports(user=user, case=case).prefetch_related("forms", "urls", "additions", "messages")
+                 .select_related("consent_share_with")),
+        outcomes=(TriageOutcome.objects.restrict(user, Permission.VIEW_CASES).filter(case=case)
+                  .prefetch_related("suggested_referrals").select_related("report")),
+        notes=InternalNote.objects.restrict(user, Permission.VIEW_CASES).filter(case=case).select_related("author"),
+        referrals=(Referral.objects.restrict(user, Permission.VIEW_CASES).filter(case=case)
+                   .select_related("organisation")),
+        timeline=case_timeline(case=case),
+    )
+
+
 def case_timeline(*, case: Case) -> QuerySet[Event]:
     """Every event of this case and of cases merged into it."""
     merged_ids = list(case.merged_cases.values_list("pk", flat=True))
     return events_for_case(case_ids=[case.pk, *merged_ids])
 
 
-def possible_owners(*, case: Case) -> QuerySet[Membership]:
-    roles = [role for role, perms in ROLE_PERMISSIONS.items() if Permission.WORK_CASES in perms]
-    return (Membership.objects.filter(organisation_id=case.organisation_id, role__in=roles, user__is_active=True)
+def possible_owners(*, user: User | AnonymousUser, case: Case) -> QuerySet[Membership]:
+    """Who could own this case: active staff of its organisation who work on cases.
+
+    Empty unless ``user`` may see the case, so the list of colleagues is scoped like the case.
+    """
+    roles = sorted(roles_granting(Permission.WORK_CASES))
+    seen = visible_cases(user=user).filter(pk=case.pk).values("organisation_id")
+    return (Membership.objects.filter(organisation_id__in=seen, role__in=roles, user__is_active=True)
             .select_related("user").order_by("user__username"))
 
 
 def cases_past_retention(*, closed_before: datetime) -> QuerySet[Case]:
-    """Closed cases whose texts have not been erased yet, closed before the cut-off."""
+    """Closed cases whose texts have not been erased yet, closed before the cut-off.
+
+    A read for the retention job, not for staff, so it is not restricted to a user.
+    """
     return Case.objects.filter(status=CaseStatus.CLOSED, closed_at__lt=closed_before, texts_erased_at__isnull=True)
 
 

@@ -9,15 +9,16 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from vangnet.audit.services import Actor
+from vangnet.accounts.access import holds_permission_anywhere
 from vangnet.accounts.choices import Permission
 from vangnet.accounts.selectors import permissions_for_user
+from vangnet.audit.services import Actor
 from vangnet.directory.models import ReferralOrganisation
 from vangnet.taxonomy.selectors import active_forms
 
@@ -29,6 +30,8 @@ from .models import Case
 
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
+    if not holds_permission_anywhere(request.user, Permission.VIEW_CASES):
+        raise PermissionDenied  # an analyst, or staff of no active organisation: no case file, not even a list
     form = QueueFilterForm(request.GET or {"status": "open"})
     form.fields["form"].choices = [  # type: ignore[attr-defined]
         ("", _("Any"))] + [(f.slug, f.name) for f in active_forms()]
@@ -50,8 +53,8 @@ def _actor(request: HttpRequest) -> Actor:
     return Actor.staff(_staff(request))
 
 
-def _case_forms(case: Case, data: Any = None, active: str = "") -> dict[str, Any]:
-    reports = list(case.reports.all())
+def _case_forms(request: HttpRequest, case: Case, data: Any = None, active: str = "") -> dict[str, Any]:
+    reports = list(selectors.case_reports(user=request.user, case=case).select_related("consent_share_with"))
     live = [(str(r.pk), r.receipt_code) for r in reports if not r.is_withdrawn]
     forms: dict[str, Any] = {
         "assign": AssignOwnerForm(data if active == "assign" else None, prefix="assign"),
@@ -63,7 +66,7 @@ def _case_forms(case: Case, data: Any = None, active: str = "") -> dict[str, Any
         "split": SplitForm(data if active == "split" else None, prefix="split"),
     }
     forms["assign"].fields["owner"].choices = [(str(m.user_id), m.user.get_username())
-                                               for m in selectors.possible_owners(case=case)]
+                                               for m in selectors.possible_owners(user=request.user, case=case)]
     forms["message"].fields["report"].choices = live
     forms["refer"].fields["report"].choices = [
         (str(r.pk), f"{r.receipt_code} → {r.consent_share_with.name}") for r in reports
@@ -75,18 +78,15 @@ def _case_forms(case: Case, data: Any = None, active: str = "") -> dict[str, Any
 @login_required
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = selectors.get_case_for_user(user=request.user, case_id=case_id)
-    return _render_case(request, case, _case_forms(case))
+    return _render_case(request, case, _case_forms(request, case))
 
 
 def _render_case(request: HttpRequest, case: Case, forms: dict[str, Any], status: int = 200,
                  active: str = "") -> HttpResponse:
-    reports = (case.reports.prefetch_related("forms", "urls", "additions", "messages")
-               .select_related("consent_share_with"))
+    case_file = selectors.case_file(user=request.user, case=case)
     return render(request, "cases/case_detail.html", {
-        "case": case, "reports": reports, "forms": forms,
-        "outcomes": case.triage_outcomes.prefetch_related("suggested_referrals").select_related("report"),
-        "notes": case.notes.select_related("author"), "referrals": case.referrals.select_related("organisation"),
-        "timeline": selectors.case_timeline(case=case),
+        "case": case, "reports": case_file.reports, "forms": forms, "outcomes": case_file.outcomes,
+        "notes": case_file.notes, "referrals": case_file.referrals, "timeline": case_file.timeline,
         "perms": permissions_for_user(user=request.user, organisation_id=case.organisation_id),
         "Permission": Permission, "active_action": active,
     }, status=status)
@@ -99,7 +99,7 @@ def _case_action(name: str, run: Callable[[HttpRequest, Case, dict[str, Any]], s
     @require_POST
     def view(request: HttpRequest, case_id: int) -> HttpResponse:
         case = selectors.get_case_for_user(user=request.user, case_id=case_id)
-        forms = _case_forms(case, request.POST, active=name)
+        forms = _case_forms(request, case, request.POST, active=name)
         form = forms[name]
         if form.is_valid():
             try:
@@ -117,8 +117,8 @@ def _case_action(name: str, run: Callable[[HttpRequest, Case, dict[str, Any]], s
     return view
 
 
-def _report(case: Case, report_id: str) -> Any:
-    report = case.reports.filter(pk=report_id).first()
+def _report(request: HttpRequest, case: Case, report_id: str) -> Any:
+    report = selectors.get_report_of_case(user=request.user, case=case, report_id=report_id)
     if report is None:
         raise ValidationError({"report": _("This report is not part of this case.")})
     return report
@@ -141,12 +141,13 @@ def _note(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
 
 
 def _message(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
-    services.send_message(case=case, report=_report(case, data["report"]), text=data["text"], actor=_actor(request))
+    services.send_message(case=case, report=_report(request, case, data["report"]), text=data["text"],
+                          actor=_actor(request))
     return _("Message sent. The reporter sees it on her follow-up page.")
 
 
 def _refer(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
-    report = _report(case, data["report"])
+    report = _report(request, case, data["report"])
     organisation = ReferralOrganisation.objects.filter(pk=report.consent_share_with_id).first()
     if organisation is None:
         raise ValidationError({"report": _("The reporter did not consent to sharing her report.")})
@@ -156,7 +157,7 @@ def _refer(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
 
 
 def _merge(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
-    target = selectors.visible_cases(user=request.user).filter(reference__iexact=data["target"].strip()).first()
+    target = selectors.find_case_by_reference(user=request.user, reference=data["target"])
     if target is None:
         raise ValidationError({"target": _("No case with this reference.")})
     services.merge_cases(source=case, target=target, actor=_actor(request))
@@ -164,7 +165,8 @@ def _merge(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
 
 
 def _split(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
-    new_case = services.split_report(case=case, report=_report(case, data["report"]), actor=_actor(request))
+    new_case = services.split_report(case=case, report=_report(request, case, data["report"]),
+                                    actor=_actor(request))
     return _("Report moved to the new case %(ref)s.") % {"ref": new_case.reference}
 
 

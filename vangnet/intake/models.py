@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from vangnet.accounts.access import RestrictedQuerySet
 from vangnet.common.crypto import EncryptedTextField
 from vangnet.common.i18n import BilingualMixin
 from vangnet.common.text import render_plain
@@ -53,6 +54,9 @@ class Report(models.Model):
     submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True, db_index=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     erased_at = models.DateTimeField(_("personal data erased at"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()  # staff read reports through accounts.access.restrict
+    organisation_path = "organisation"  # the receiving organisation, which also holds the report's case
 
     class Meta:
         ordering = ["submitted_at"]
