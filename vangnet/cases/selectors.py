@@ -154,3 +154,17 @@ def active_rules() -> list[ActiveRule]:
     return cached(RULES_KEY, lambda: [
         ActiveRule(rule, tuple(o.pk for o in rule.suggest_referrals.all()))
         for rule in TriageRule.objects.filter(is_active=True).prefetch_related("suggest_referrals")])
+
+
+def find_open_case_for_urls(*, organisation_id: int, url_hashes: list[str], lock: bool = False) -> Case | None:
+    """The oldest open case of this organisation that already holds one of these URLs.
+
+    A read for filing a new report (no staff member is asking, so nothing to restrict); with
+    ``lock`` the case row stays locked until the filing commits.
+    """
+    if not url_hashes:
+        return None
+    cases = Case.objects.select_for_update(of=("self",)) if lock else Case.objects
+    return (cases.filter(organisation_id=organisation_id, status__in=OPEN_STATUSES, merged_into__isnull=True,
+                         reports__urls__normalized_hash__in=url_hashes, reports__withdrawn_at__isnull=True)
+            .order_by("created_at").first())

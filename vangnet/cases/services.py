@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,12 +20,13 @@ from vangnet.common.codes import random_code
 from . import tasks
 from .choices import ALLOWED_TRANSITIONS, OPEN_STATUSES, CaseEvent, CaseStatus, Priority, TriageRuleEvent
 from .models import Case, InternalNote, Message, Referral, TriageOutcome, TriageRule
-from .selectors import active_rules
-from .triage import FiredRule, ReportFacts, evaluate
+from .selectors import active_rules, find_open_case_for_urls
+from .triage import ReportFacts, evaluate
+
+from vangnet.intake.models import Report
 
 if TYPE_CHECKING:
     from vangnet.directory.models import ReferralOrganisation
-    from vangnet.intake.models import Report
 
 MAX_TEXT = 10_000
 
@@ -55,16 +56,6 @@ def _clean_text(text: str, *, field: str) -> str:
     return text
 
 
-def find_open_case_for_urls(*, organisation_id: int, url_hashes: list[str], lock: bool = False) -> Case | None:
-    """The oldest open case of this organisation that already holds one of these URLs."""
-    if not url_hashes:
-        return None
-    cases = Case.objects.select_for_update(of=("self",)) if lock else Case.objects
-    return (cases.filter(organisation_id=organisation_id, status__in=OPEN_STATUSES, merged_into__isnull=True,
-                                reports__urls__normalized_hash__in=url_hashes, reports__withdrawn_at__isnull=True)
-            .order_by("created_at").first())
-
-
 def _lock_urls(url_hashes: list[str]) -> None:
     """Serialise filings about the same URL until commit, so two reports sent at the same
     moment about new content end up in one case. (SQLite already runs one writer at a time.)"""
@@ -77,59 +68,60 @@ def _lock_urls(url_hashes: list[str]) -> None:
                            "ORDER BY k) AS ordered", [keys])
 
 
-@dataclass
-class Filing:
-    """Where a new report goes and what triage said, before the report row exists."""
+@transaction.atomic
+def file_report(*, report: Report, actor: Actor, forms: Sequence[Any] | None = None,
+                url_hashes: list[str] | None = None) -> Case:
+    """File a new report: into the oldest open case about the same URLs, or a new case; triage it; log it.
 
-    case: Case
-    created: bool
-    fired: list[FiredRule]
-    referral_ids: dict[str, tuple[int, ...]]
-
-
-def file_report(*, organisation_id: int, url_hashes: list[str], facts: ReportFacts) -> Filing:
-    """Choose the case for a new report (an open one about the same URLs, or a new one) and triage it.
-
-    Runs inside the caller's transaction; ``record_filing`` completes it once the report exists.
+    The one call intake makes once the report is stored. ``forms`` (catalogue entries with
+    ``slug`` and ``involves_sexual_imagery``) and ``url_hashes`` (every key's digest of each
+    URL) save queries when the caller has them; otherwise they are read from the report.
+    Triage looks only at the category answers, never at her words.
     """
+    if forms is None:
+        forms = list(report.forms.all())
+    if url_hashes is None:
+        url_hashes = [u.normalized_hash for u in report.urls.all()]
+    facts = ReportFacts(
+        immediate_danger=report.immediate_danger, forms=frozenset(f.slug for f in forms),
+        sexual_imagery=any(f.involves_sexual_imagery for f in forms), age_band=report.age_band,
+        reporter_role=report.reporter_role, relationship=report.relationship,
+        perpetrator_count=report.perpetrator_count, duration=report.duration)
     _lock_urls(url_hashes)
     rules = active_rules()
     fired = evaluate([r.rule for r in rules], facts)
     referral_ids = {r.rule.name: r.referral_ids for r in rules}
     priorities = [f.rule.priority for f in fired if f.rule.priority is not None]
     steps = _merged_steps(*(f.rule.required_steps for f in fired))
-    case = find_open_case_for_urls(organisation_id=organisation_id, url_hashes=url_hashes, lock=True)
+    case = find_open_case_for_urls(organisation_id=report.organisation_id, url_hashes=url_hashes, lock=True)
+    created = case is None
     if case is None:
-        case = Case.objects.create(organisation_id=organisation_id, reference=_new_reference(),
+        case = Case.objects.create(organisation_id=report.organisation_id, reference=_new_reference(),
                                    priority=min([Priority.P3, *priorities]), required_steps=steps)
-        return Filing(case=case, created=True, fired=fired, referral_ids=referral_ids)
-    case.priority = min([case.priority, *priorities])
-    case.required_steps = _merged_steps(case.required_steps, steps)
-    case.save(update_fields=["priority", "required_steps", "updated_at"])
-    return Filing(case=case, created=False, fired=fired, referral_ids=referral_ids)
-
-
-def record_filing(*, filing: Filing, report: Report, actor: Actor) -> list[TriageOutcome]:
-    """Store which triage rules fired for the report and why, and log the filing."""
-    case = filing.case
+    else:
+        case.priority = min([case.priority, *priorities])
+        case.required_steps = _merged_steps(case.required_steps, steps)
+        case.save(update_fields=["priority", "required_steps", "updated_at"])
+    Report.objects.filter(pk=report.pk).update(case=case)
+    report.case = case
     outcomes = TriageOutcome.objects.bulk_create([
         TriageOutcome(case=case, report=report, rule_name=f.rule.name, reason=f.reason, priority=f.rule.priority,
-                      required_steps=list(f.rule.required_steps)) for f in filing.fired])
+                      required_steps=list(f.rule.required_steps)) for f in fired])
     Through = TriageOutcome.suggested_referrals.through
     Through.objects.bulk_create([
         Through(triageoutcome_id=outcome.pk, referralorganisation_id=org_id)
-        for outcome, fired in zip(outcomes, filing.fired, strict=True)
-        for org_id in filing.referral_ids.get(fired.rule.name, ())])
-    if filing.created:
+        for outcome, fired_rule in zip(outcomes, fired, strict=True)
+        for org_id in referral_ids.get(fired_rule.rule.name, ())])
+    if created:
         record_event(actor=actor, event_type=CaseEvent.CREATED, subject=case,
                      data={"reference": case.reference, "report": report.receipt_code})
     else:
         record_event(actor=actor, event_type=CaseEvent.REPORT_JOINED, subject=case,
                      data={"report": report.receipt_code, "reason": "same URL as an open case"})
     record_event(actor=actor, event_type=CaseEvent.TRIAGED, subject=case,
-                 data={"report": report.receipt_code, "rules": [f.rule.name for f in filing.fired],
+                 data={"report": report.receipt_code, "rules": [f.rule.name for f in fired],
                        "priority": case.priority})
-    return outcomes
+    return case
 
 
 def _priority_from_outcomes(case: Case) -> int:

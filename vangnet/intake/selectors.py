@@ -16,7 +16,8 @@ from vangnet.accounts.selectors import active_tokens_matching
 from vangnet.cases.models import Message
 
 from .models import InfoPage, Report
-from .services import clear_followup_attempts, count_followup_attempt, normalize_code, secret_matches
+from .receipts import normalize_code, secret_matches
+from .services import clear_followup_attempts, count_followup_attempt
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,8 +15,6 @@ from vangnet.accounts.models import ApiToken, Organisation
 from vangnet.audit.services import Actor, batched_events, record_event
 from vangnet.cases import selectors as case_selectors
 from vangnet.cases import services as case_services
-from vangnet.cases.triage import ReportFacts
-from vangnet.common.codes import random_code
 from vangnet.common.crypto import keyed_hash, seal, url_hash_keys
 from vangnet.directory.selectors import shareable_catalogue
 from vangnet.taxonomy.selectors import form_catalogue
@@ -26,30 +22,7 @@ from vangnet.taxonomy.selectors import form_catalogue
 from . import tasks
 from .choices import Channel, ContactPreference, ReportEvent
 from .models import FollowupAttempts, Report, ReportAddition, ReportedUrl
-
-def new_receipt_code() -> str:
-    return f"VN-{random_code(4)}-{random_code(4)}"
-
-
-def new_secret() -> str:
-    return "-".join(random_code(4) for _ in range(4)).lower()
-
-
-def normalize_code(text: str) -> str:
-    compact = "".join(ch for ch in text.upper() if ch.isalnum())
-    if len(compact) == 10 and compact.startswith("VN"):  # the prefix, not a code's own first letters
-        compact = compact[2:]
-    return f"VN-{compact[:4]}-{compact[4:]}" if len(compact) == 8 else ""
-
-
-def hash_secret(secret: str) -> str:
-    """SHA-256 of the normalised secret: 80 random bits need no slow password hash."""
-    compact = "".join(ch for ch in secret.lower() if ch.isalnum())
-    return hashlib.sha256(compact.encode()).hexdigest()
-
-
-def secret_matches(report: Report, secret: str) -> bool:
-    return hmac.compare_digest(report.secret_hash, hash_secret(secret))
+from .receipts import hash_secret, new_receipt_code, new_secret
 
 
 def count_followup_attempt(*, receipt_code: str, now: datetime | None = None) -> int:
@@ -109,20 +82,11 @@ def _submit_report(*, data: dict[str, Any], organisation: Organisation, channel:
     forms = [catalogue[slug] for slug in data["forms"] if slug in catalogue]
     share_with = shareable_catalogue().get(data.get("share_with") or "")
     urls = data.get("urls", [])
-    facts = ReportFacts(
-        immediate_danger=data["immediate_danger"] == "yes", forms=frozenset(f.slug for f in forms),
-        sexual_imagery=any(f.involves_sexual_imagery for f in forms), age_band=data["age_band"],
-        reporter_role=data["reporter_role"], relationship=data.get("relationship", ""),
-        perpetrator_count=data.get("perpetrator_count", ""), duration=data.get("duration", ""))
-    # every key's digest, so an open case whose URLs were hashed before a key rotation is still found
-    filing = case_services.file_report(organisation_id=organisation.pk,
-                                       url_hashes=[d for u in urls for d in u.digests], facts=facts)
     report = Report.objects.create(
         receipt_code=new_receipt_code(), secret_hash=hash_secret(secret), organisation=organisation,
-        case=filing.case, channel=channel, submitted_via=api_token,
-        language=language if language in {"nl", "en"} else "nl",
+        channel=channel, submitted_via=api_token, language=language if language in {"nl", "en"} else "nl",
         reporter_role=data["reporter_role"], description=data.get("description", ""),
-        platform=data.get("platform", ""), immediate_danger=facts.immediate_danger,
+        platform=data.get("platform", ""), immediate_danger=data["immediate_danger"] == "yes",
         age_band=data["age_band"], relationship=data.get("relationship", ""),
         perpetrator_count=data.get("perpetrator_count", ""), duration=data.get("duration", ""),
         contact_preference=data.get("contact_preference") or ContactPreference.NONE,
@@ -136,7 +100,8 @@ def _submit_report(*, data: dict[str, Any], organisation: Organisation, channel:
         ReportedUrl(report=report, url=u.original, normalized=u.normalized, normalized_hash=u.digest) for u in urls)
     record_event(actor=actor, event_type=ReportEvent.SUBMITTED, subject=report,
                  data={"receipt_code": report.receipt_code, "channel": channel, "urgent": report.immediate_danger})
-    case_services.record_filing(filing=filing, report=report, actor=actor)
+    # Every key's digest, so an open case whose URLs were hashed before a key rotation is still found.
+    case_services.file_report(report=report, actor=actor, forms=forms, url_hashes=[d for u in urls for d in u.digests])
     if report.contact_email:
         sealed = seal(secret) if data.get("email_secret") else ""
         transaction.on_commit(lambda: tasks.send_receipt.enqueue(report_id=report.pk, sealed_secret=sealed))

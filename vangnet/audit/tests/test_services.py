@@ -287,6 +287,6 @@ def test_a_subject_gives_its_type_case_and_organisation(submit) -> None:
     submitted = Event.objects.get(event_type="report.submitted")
     created = Event.objects.get(event_type="case.created")
     assert (submitted.subject_type, submitted.subject_id, submitted.case_id, submitted.organisation_id) == (
-        "intake.report", str(report.pk), report.case_id, report.organisation_id)
+        "intake.report", str(report.pk), None, report.organisation_id), "stored, then filed: the case comes next"
     assert (created.subject_type, created.subject_id, created.case_id, created.organisation_id) == (
         "cases.case", str(report.case_id), report.case_id, report.organisation_id)

@@ -6,7 +6,7 @@ from django.utils import timezone, translation
 
 from vangnet.audit.models import Event
 from vangnet.audit.services import Actor
-from vangnet.cases import services
+from vangnet.cases import selectors, services
 from vangnet.cases.choices import ALLOWED_TRANSITIONS, CaseEvent, CaseStatus
 from vangnet.cases.models import Case, Referral
 from vangnet.directory.models import ReferralOrganisation
@@ -419,7 +419,7 @@ def test_a_new_report_joins_the_oldest_open_case_about_its_url(submit, superviso
     joined = last_event(CaseEvent.REPORT_JOINED)
     assert (joined.subject_type, joined.subject_id, joined.case_id, joined.data) == (
         "cases.case", str(oldest.pk), oldest.pk, {"report": third.receipt_code, "reason": "same URL as an open case"})
-    assert services.find_open_case_for_urls(organisation_id=oldest.organisation_id, url_hashes=[]) is None
+    assert selectors.find_open_case_for_urls(organisation_id=oldest.organisation_id, url_hashes=[]) is None
 
 
 def test_a_report_without_urls_opens_its_own_case(submit) -> None:
@@ -472,3 +472,23 @@ def test_a_joining_report_adds_only_new_steps_in_order(submit) -> None:
     submit(forms=["other"], relationship="", reporter_role="parent")
     case.refresh_from_db()
     assert case.required_steps == steps, "a report that fires no rule keeps the steps there are"
+
+
+def test_filing_is_one_call_that_reads_what_it_is_not_given(submit) -> None:
+    from vangnet.intake.models import Report, ReportedUrl
+    from vangnet.taxonomy.models import FormOfViolence
+
+    first = submit(urls="https://same.example/post/1").report
+    second = Report.objects.create(receipt_code="VN-TEST-0002", secret_hash="x", organisation=first.organisation,
+                                   reporter_role="bystander", age_band="12_15", consent_processing=True)
+    second.forms.set(FormOfViolence.objects.filter(slug="non-consensual-intimate-images"))
+    url = first.urls.get()
+    ReportedUrl.objects.create(report=second, url=url.url, normalized=url.normalized,
+                               normalized_hash=url.normalized_hash)
+    case = services.file_report(report=second, actor=Actor.partner("api:test"))
+    second.refresh_from_db()
+    assert case.pk == second.case_id == first.case_id, "the same URL meets the open case"
+    assert "Minor and sexual imagery" in set(case.triage_outcomes.filter(report=second).values_list(
+        "rule_name", flat=True)), "triage read the forms from the stored report"
+    joined = last_event(CaseEvent.REPORT_JOINED)
+    assert (joined.actor_label, joined.case_id, joined.data["report"]) == ("api:test", case.pk, "VN-TEST-0002")

@@ -18,7 +18,8 @@ from vangnet.intake import selectors
 from vangnet.intake.choices import Channel
 from vangnet.intake.forms import ReportForm
 from vangnet.intake.models import FollowupAttempts
-from vangnet.intake.services import count_followup_attempt, secret_matches, submit_report
+from vangnet.intake.receipts import secret_matches
+from vangnet.intake.services import count_followup_attempt, submit_report
 
 WRONG = "wrong-wrong-wrong-wrong"
 

@@ -9,7 +9,8 @@ from vangnet.cases.choices import CaseEvent, CaseStatus, Priority
 from vangnet.cases.models import Case, Message
 from vangnet.intake.choices import ReportEvent
 from vangnet.intake.models import Report
-from vangnet.intake.services import hash_secret, normalize_code, withdraw_report
+from vangnet.intake.receipts import hash_secret, normalize_code
+from vangnet.intake.services import withdraw_report
 
 pytestmark = pytest.mark.django_db
 staff = Actor.staff  # the actor every case service takes
