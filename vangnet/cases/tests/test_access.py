@@ -1,0 +1,61 @@
+"""Every staff page of cases, declared once: who gets in, who gets 403, 404 or the log-in page.
+
+See ``vangnet.common.testing`` for the tests each declaration gets and the refusal policy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from vangnet.accounts.choices import Permission
+from vangnet.cases.choices import CaseStatus
+from vangnet.cases.models import Case, Message, Referral
+from vangnet.common.testing import Scene, StaffView, StaffViewTests
+from vangnet.intake.models import Report
+
+
+def _case(scene: Scene) -> Case:
+    return Case.objects.get(pk=scene.case.pk)
+
+
+def _action(name: str, permission: str, data: Any, done: Any) -> StaffView:
+    return StaffView(f"cases:{name}", method="post", permission=permission, success=302, data=data, done=done)
+
+
+CASE_VIEWS = [
+    StaffView("cases:queue", takes_case=False, shows_case=True),
+    StaffView("cases:detail", shows_case=True),
+    _action("assign", Permission.ASSIGN, lambda s: {"assign-owner": str(s.objects["owner"].pk)},
+            lambda s: _case(s).owner_id == s.objects["owner"].pk),
+    _action("status", Permission.WORK_CASES, lambda s: {"status-status": "triaged", "status-reason": "seen"},
+            lambda s: _case(s).status == CaseStatus.TRIAGED),
+    _action("note", Permission.WORK_CASES, lambda s: {"note-text": "Called the police."},
+            lambda s: s.case.notes.exists()),
+    _action("message", Permission.WORK_CASES,
+            lambda s: {"message-report": str(s.objects["report"].pk), "message-text": "We are on it."},
+            lambda s: Message.objects.filter(case=s.case).exists()),
+    _action("refer", Permission.REFER,
+            lambda s: {"refer-report": str(s.objects["report"].pk), "refer-summary": "Please help her."},
+            lambda s: Referral.objects.filter(case=s.case).exists()),
+    _action("merge", Permission.MERGE_SPLIT, lambda s: {"merge-target": s.objects["target"].reference},
+            lambda s: _case(s).merged_into_id == s.objects["target"].pk),
+    _action("split", Permission.MERGE_SPLIT, lambda s: {"split-report": str(s.objects["second"].pk)},
+            lambda s: Report.objects.get(pk=s.objects["second"].pk).case_id != s.case.pk),
+]
+
+
+class TestCasePages(StaffViewTests):
+    views = CASE_VIEWS
+
+    @pytest.fixture
+    def scene(self, submit: Any, helpline: Any, other_org: Any, case_owner: Any) -> Scene:
+        """A case of two reports (one shared with Helpwanted), another case to merge into, a possible owner."""
+        first = submit(urls="https://a.example/1")
+        second = submit(urls="https://a.example/1", share_with="")
+        target = submit(urls="https://b.example/1").report.case
+        case = first.report.case
+        assert second.report.case_id == case.pk and first.report.consent_share_with is not None
+        return Scene(organisation=helpline, other_organisation=other_org, case=case,
+                     objects={"report": first.report, "second": second.report, "target": target, "owner": case_owner})
