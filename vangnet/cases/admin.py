@@ -1,8 +1,11 @@
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from vangnet.accounts.access import RestrictedQuerySet
+from vangnet.accounts.choices import Permission
 from vangnet.audit.services import Actor
 from vangnet.common.admin import ReadOnlyAdmin
 
@@ -27,7 +30,16 @@ class TriageRuleAdmin(admin.ModelAdmin):
 
 @admin.register(Case)
 class CaseAdmin(ReadOnlyAdmin):
-    """Read-only overview; cases change only through the staff pages, which write events."""
+    """Read-only overview; cases change only through the staff pages, which write events.
+
+    Scoped like every staff read (``accounts.access``): a superuser sees here only the cases
+    of organisations where she holds a role that may view cases, none without a membership.
+    """
 
     list_display = ["reference", "organisation", "status", "priority", "owner", "created_at"]
     list_filter = ["status", "priority", "organisation"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:
+        cases = super().get_queryset(request)
+        assert isinstance(cases, RestrictedQuerySet)
+        return cases.restrict(request.user, Permission.VIEW_CASES)
