@@ -192,3 +192,34 @@ def test_reads_for_pages_cost_a_fixed_number_of_queries(submit, supervisor, case
         rules = selectors.active_rules()
         assert sum(len(r.referral_ids) for r in rules) > len(rules)
     assert len(rules) == TriageRule.objects.filter(is_active=True).count()
+
+
+def test_possible_owners_are_listed_only_to_staff_who_may_see_the_case(helpline, handler, outsider) -> None:
+    case = make_case(helpline, "C-1")
+    analyst = Membership.objects.create(user=outsider, organisation=helpline, role=Role.ANALYST).user
+    assert [m.user.username for m in selectors.possible_owners(user=handler, case=case)] == ["hans"]
+    assert not selectors.possible_owners(user=analyst, case=make_case(helpline, "C-2")).exists()
+    assert not selectors.possible_owners(user=AnonymousUser(), case=case).exists()
+
+
+def test_a_case_is_found_by_its_reference_only_in_her_organisations(helpline, other_org, handler) -> None:
+    mine, theirs = make_case(helpline, "C-MINE1"), make_case(other_org, "C-THEIRS")
+    assert selectors.find_case_by_reference(user=handler, reference="  c-mine1 ") == mine
+    assert selectors.find_case_by_reference(user=handler, reference=theirs.reference) is None
+    assert selectors.find_case_by_reference(user=handler, reference="C-NONE") is None
+
+
+def test_the_case_file_and_its_reports_are_scoped_even_for_a_case_passed_in(submit, helpline, supervisor) -> None:
+    first = submit(immediate_danger="yes")
+    second = submit(urls="https://other.example/1")
+    case = first.report.case
+    services.add_note(case=case, text="Called back.", actor=Actor.staff(supervisor))
+    part = selectors.case_file(user=supervisor, case=case)
+    assert list(part.reports) == [first.report] and part.outcomes.exists() and part.notes.count() == 1
+    assert selectors.get_report_of_case(user=supervisor, case=case, report_id=str(first.report.pk)) == first.report
+    for report_id in (str(second.report.pk), "x", ""):
+        assert selectors.get_report_of_case(user=supervisor, case=case, report_id=report_id) is None
+    Membership.objects.filter(user=supervisor, organisation=helpline).update(role=Role.ANALYST)
+    nothing = selectors.case_file(user=supervisor, case=case)
+    assert not any(qs.exists() for qs in (nothing.reports, nothing.outcomes, nothing.notes, nothing.referrals))
+    assert selectors.get_report_of_case(user=supervisor, case=case, report_id=first.report.pk) is None
