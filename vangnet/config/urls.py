@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
 from vangnet.common.views import favicon, quick_exit, set_language
-from vangnet.intake.api import api
+from vangnet.config.api import api
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
