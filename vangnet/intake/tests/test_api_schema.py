@@ -22,7 +22,6 @@ from vangnet.accounts.services import create_api_token
 from vangnet.audit.models import ChainHead
 from vangnet.audit.services import Actor
 from vangnet.common.seed import seed_reference_data
-
 from vangnet.intake import api
 
 from . import schemathesis_hooks  # registers the http-url format

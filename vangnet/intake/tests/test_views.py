@@ -2,9 +2,9 @@ import re
 
 import pytest
 
-from vangnet.audit.choices import EventType
 from vangnet.audit.models import Event
 from vangnet.cases.models import Message
+from vangnet.intake.choices import ReportEvent
 from vangnet.intake.models import Report
 
 pytestmark = pytest.mark.django_db
@@ -125,7 +125,7 @@ def test_adding_information_is_stored_and_logged(client, submit) -> None:
     response = client.post("/nl/followup/report/", {"text": "He made a new account today."})
     assert response.status_code == 302
     assert submitted.report.additions.get().text == "He made a new account today."
-    assert Event.objects.filter(event_type=EventType.REPORT_INFO_ADDED).count() == 1
+    assert Event.objects.filter(event_type=ReportEvent.INFO_ADDED).count() == 1
     empty = client.post("/nl/followup/report/", {"text": ""})
     assert empty.status_code == 400 and submitted.report.additions.count() == 1
 
@@ -288,5 +288,5 @@ def test_the_reporter_can_take_back_her_consent_to_share(client, submit) -> None
     assert response.status_code == 302
     submitted.report.refresh_from_db()
     assert submitted.report.consent_share_with is None
-    assert Event.objects.filter(event_type=EventType.REPORT_SHARING_REVOKED).count() == 1
+    assert Event.objects.filter(event_type=ReportEvent.SHARING_REVOKED).count() == 1
     assert "data-sharing" not in client.get("/en/followup/report/").content.decode()
