@@ -1,6 +1,6 @@
 """The verifier names each place where the stored chain does not hold, in words an administrator reads."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from vangnet.audit.models import ChainHead, Event
-from vangnet.audit.selectors import ChainProblem, events_for_case, verify_chain
+from vangnet.audit.selectors import ChainProblem, WaitingEvents, events_for_case, verify_chain, waiting_events
 from vangnet.audit.services import GENESIS_HASH, Actor, chain_all_pending, record_event
 from vangnet.cases.choices import CaseEvent
 
@@ -18,7 +18,10 @@ from .test_services import KAT_SECOND_EVENT, KAT_STAFF_EVENT, SECOND_EVENT, STAF
 pytestmark = pytest.mark.django_db
 
 # Equivalent mutants that survive in audit/selectors.py: the default ``batch_size`` (2000 -> 2001)
-# and ``iterator(chunk_size=None)``: how many rows are fetched at a time changes no finding.
+# and ``iterator(chunk_size=None)``: how many rows are fetched at a time changes no finding;
+# ``assert event.seq is not None and ...`` -> ``or`` and ``prev_hash or "XXXX"``: the query takes
+# chained events only, which always have both; ``order_by("occurred_at", "id")`` without "id":
+# events with one timestamp come back in insertion order anyway.
 
 ALTERED = "content does not match its hash (the event was altered)"
 LINK = "previous-hash link does not match the event before it"
@@ -124,3 +127,31 @@ def test_events_for_case_in_order_with_their_staff_member(supervisor, django_ass
         assert events[0].id < events[1].id < events[2].id, "in the order they happened, chained or not"
         assert {e.actor_user.username for e in events} == {"sanne"}
     assert list(events_for_case(case_ids=[])) == []
+
+
+def test_waiting_events_are_those_not_yet_chained() -> None:
+    assert waiting_events() == WaitingEvents(count=0, oldest=None)
+    for i in range(2):
+        with transaction.atomic():
+            record_event(actor=Actor.system(), event_type=CaseEvent.NOTE_ADDED, subject_type="note", subject_id=i)
+    _append(1)  # chains the two waiting ones as well
+    with transaction.atomic():
+        for i in range(2):
+            record_event(actor=Actor.system(), event_type=CaseEvent.NOTE_ADDED, subject_type="note", subject_id=i)
+    _drop_triggers()
+    Event.objects.filter(seq__isnull=True, subject_id="1").update(occurred_at=datetime(2025, 1, 1, tzinfo=UTC))
+    assert waiting_events() == WaitingEvents(count=2, oldest=datetime(2025, 1, 1, tzinfo=UTC))
+    chain_all_pending()
+    assert waiting_events() == WaitingEvents(count=0, oldest=None)
+
+
+def test_a_case_timeline_is_in_the_order_things_happened() -> None:
+    for label in ("first", "second", "third"):
+        with transaction.atomic():
+            record_event(actor=Actor.system(label), event_type=CaseEvent.NOTE_ADDED, subject_type="note",
+                         subject_id=1, case_id=1)
+    # an event that reached the log late is shown where it happened
+    _drop_triggers()
+    Event.objects.filter(actor_label="system: third").update(occurred_at=datetime(2025, 1, 1, tzinfo=UTC))
+    assert [e.actor_label for e in events_for_case(case_ids=[1])] == [
+        "system: third", "system: first", "system: second"]

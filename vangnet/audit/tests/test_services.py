@@ -11,7 +11,7 @@ from django.db import DatabaseError, connection, transaction
 from vangnet.audit.models import ChainHead, Event
 from vangnet.audit.selectors import verify_chain
 from vangnet.audit.services import (GENESIS_HASH, Actor, batched_events, chain_all_pending, chain_pending_events,
-                                    event_digest, event_digest_v2, record_event)
+                                    digest_of, event_digest, event_digest_v2, record_event)
 from vangnet.cases.choices import CaseEvent
 from vangnet.intake.choices import ReportEvent
 
@@ -290,3 +290,97 @@ def test_a_subject_gives_its_type_case_and_organisation(submit) -> None:
         "intake.report", str(report.pk), None, report.organisation_id), "stored, then filed: the case comes next"
     assert (created.subject_type, created.subject_id, created.case_id, created.organisation_id) == (
         "cases.case", str(report.case_id), report.case_id, report.organisation_id)
+
+
+# --- Who and what an event names (scripts/mutation) ------------------------------------------
+# Equivalent mutants that survive in audit/services.py: ``ensure_ascii=False`` -> ``None`` (json
+# reads any false value alike); ``update_fields=None`` on the chain head (it has no other fields);
+# the chainer's round size (``limit`` 5000 -> 5001) and ``bulk_update``'s ``batch_size``; leaving
+# out ``version=CURRENT_VERSION`` (the model's default is the current format); the default
+# ``subject_type``/``subject_id`` "" -> "XXXX" and ``subject_id in ("XXXX", None)`` are caught by
+# the other half of the same check only when a test passes one of them, which the tests below do
+# for "" and None.
+
+
+def test_each_kind_of_actor_is_logged_as_itself(supervisor) -> None:
+    actors = [Actor.staff(supervisor), Actor.reporter("VN-ABCD-EFGH"), Actor.reporter(), Actor.partner("api:x"),
+              Actor.platform("forum.example key 1"), Actor.system("retention"), Actor.system()]
+    with transaction.atomic():
+        for actor in actors:
+            record_event(actor=actor, event_type=CaseEvent.NOTE_ADDED, subject_type="note", subject_id=1)
+    chain_all_pending()
+    assert list(Event.objects.order_by("seq").values_list("actor_type", "actor_user_id", "actor_label")) == [
+        ("staff", supervisor.pk, "sanne"), ("reporter", None, "reporter VN-ABCD-EFGH"), ("reporter", None, "reporter"),
+        ("partner", None, "api:x"), ("platform", None, "forum.example key 1"), ("system", None, "system: retention"),
+        ("system", None, "system")]
+    assert list(verify_chain()) == []
+
+
+def test_an_event_reads_its_case_and_organisation_from_its_subject(submit, handler, api_token) -> None:
+    from vangnet.accounts.models import ApiToken
+    from vangnet.cases.models import InternalNote
+    from vangnet.directory.models import ReferralOrganisation
+
+    case = submit().report.case
+    note = InternalNote.objects.create(case=case, author=handler, text="x")
+    while note.pk == case.pk:  # the note's own id must not pass for its case's
+        note = InternalNote.objects.create(case=case, author=handler, text="x")
+    token = ApiToken.objects.get()
+    organisation = ReferralOrganisation.objects.get(slug="helpwanted")
+    first = Event.objects.count()
+    with transaction.atomic():
+        record_event(actor=Actor.system(), event_type=CaseEvent.NOTE_ADDED, subject=note)
+        record_event(actor=Actor.system(), event_type=CaseEvent.CREATED, subject=case)
+        record_event(actor=Actor.system(), event_type=CaseEvent.NOTE_ADDED, subject=token)
+        record_event(actor=Actor.system(), event_type=CaseEvent.NOTE_ADDED, subject=organisation)
+        record_event(actor=Actor.system(), event_type=CaseEvent.NOTE_ADDED, subject=note, case_id=99,
+                     organisation_id=98)
+    rows = list(Event.objects.order_by("id").values_list("subject_type", "subject_id", "case_id", "organisation_id",
+                                                          "version"))[first:]
+    assert rows == [
+        ("cases.internalnote", str(note.pk), case.pk, None, 2),
+        ("cases.case", str(case.pk), case.pk, case.organisation_id, 2),
+        ("accounts.apitoken", str(token.pk), None, token.organisation_id, 2),
+        ("directory.referralorganisation", str(organisation.pk), None, None, 2),
+        ("cases.internalnote", str(note.pk), 99, 98, 2),
+    ]
+
+
+@pytest.mark.parametrize("subject", [{}, {"subject_type": "note"}, {"subject_id": 3},
+                                     {"subject_type": "note", "subject_id": ""},
+                                     {"subject_type": "note", "subject_id": None}])
+def test_an_event_without_a_subject_is_refused(subject: dict) -> None:
+    with pytest.raises(ValueError) as caught, transaction.atomic():
+        record_event(actor=Actor.system(), event_type=CaseEvent.NOTE_ADDED, **subject)
+    assert str(caught.value) == "An event needs its subject: give subject=, or subject_type= and subject_id=."
+    assert not Event.objects.exists()
+
+
+def test_an_undeclared_event_type_is_refused() -> None:
+    with pytest.raises(ValueError) as caught, transaction.atomic():
+        record_event(actor=Actor.system(), event_type="case.exploded", subject_type="case", subject_id=1)
+    assert str(caught.value) == "Unknown event type 'case.exploded': declare it with @register_event_types."
+
+
+def test_an_unknown_digest_format_is_named() -> None:
+    event = Event(version=3, occurred_at=datetime(2025, 1, 1, tzinfo=UTC), actor_type="system", actor_label="system",
+                  event_type="case.created", subject_type="cases.case", subject_id="1", data={})
+    with pytest.raises(ValueError) as caught:
+        digest_of(event, prev_hash=GENESIS_HASH, seq=1)
+    assert str(caught.value) == "Unknown event digest format 3."
+
+
+def test_chaining_everything_that_waits_counts_every_round(monkeypatch) -> None:
+    from functools import partial
+
+    from vangnet.audit import services
+
+    with transaction.atomic(), batched_events():
+        for i in range(5):
+            record_event(actor=Actor.system(), event_type=CaseEvent.NOTE_ADDED, subject_type="note", subject_id=i)
+    assert chain_pending_events(limit=2) == 2
+    monkeypatch.setattr(services, "chain_pending_events", partial(chain_pending_events, limit=2))  # small rounds
+    assert chain_all_pending() == 3
+    assert chain_all_pending() == 0
+    assert ChainHead.objects.get().seq == 5
+    assert list(verify_chain()) == []
