@@ -296,10 +296,7 @@ def test_a_subject_gives_its_type_case_and_organisation(submit) -> None:
 # Equivalent mutants that survive in audit/services.py: ``ensure_ascii=False`` -> ``None`` (json
 # reads any false value alike); ``update_fields=None`` on the chain head (it has no other fields);
 # the chainer's round size (``limit`` 5000 -> 5001) and ``bulk_update``'s ``batch_size``; leaving
-# out ``version=CURRENT_VERSION`` (the model's default is the current format); the default
-# ``subject_type``/``subject_id`` "" -> "XXXX" and ``subject_id in ("XXXX", None)`` are caught by
-# the other half of the same check only when a test passes one of them, which the tests below do
-# for "" and None.
+# out ``version=CURRENT_VERSION`` (the model's default is the current format).
 
 
 def test_each_kind_of_actor_is_logged_as_itself(supervisor) -> None:
