@@ -12,7 +12,9 @@ settings and two of them replaced: ``only_mutate`` (that one module) and
 MODULES below). mutmut copies ``vangnet/`` there, mutates the module, collects which tests
 reach which function, and runs each mutant against only those tests; a small selection per
 module keeps it to minutes (every test that touches the database builds the test database
-first). The folder is wiped before each run unless ``--keep`` is given.
+first). The folder is wiped before each run unless ``--keep`` is given. mutmut skips decorated
+functions, so the module's copy there has its top-level ``@decorator`` lines rewritten as
+``f = decorator(f)`` after the function (see ``_undecorate``), which means the same.
 
 A mutant counts as killed when a test failed or timed out; survivors, mutants no test
 reaches and anything else count against the module. The table ends with the line
@@ -22,6 +24,7 @@ reaches and anything else count against the module. The table ends with the line
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import re
@@ -73,14 +76,39 @@ def _write_pyproject(target: Path, module: str, tests: list[str]) -> None:
     target.write_text(text.rstrip() + "\n" + "\n".join(lines) + "\n")
 
 
+def _undecorate(source: str) -> str:
+    """Rewrite ``@transaction.atomic def f(...)`` as ``def f(...)`` followed by ``f = transaction.atomic(f)``.
+
+    mutmut leaves decorated functions alone (mutating them could break the decorator), which
+    would leave every ``@transaction.atomic`` service unmutated and the kill rate flattering.
+    The rewrite means the same; only top-level functions with plain decorators (no arguments)
+    are rewritten.
+    """
+    lines = source.splitlines(keepends=True)
+    functions = [node for node in ast.parse(source).body
+                 if isinstance(node, ast.FunctionDef) and node.decorator_list
+                 and all(isinstance(d, ast.Name | ast.Attribute) for d in node.decorator_list)]
+    for node in reversed(functions):
+        wrapped = node.name
+        for decorator in reversed(node.decorator_list):
+            wrapped = f"{ast.unparse(decorator)}({wrapped})"
+        end = node.end_lineno or node.lineno
+        lines[end:end] = [f"{node.name} = {wrapped}\n"]
+        first = node.decorator_list[0].lineno - 1
+        del lines[first:node.lineno - 1]
+    return "".join(lines)
+
+
 def _prepare(rundir: Path, module: str, tests: list[str], *, keep: bool) -> None:
     if rundir.exists() and not keep:
         shutil.rmtree(rundir)
     rundir.mkdir(parents=True, exist_ok=True)
-    for name in ("vangnet", "conftest.py"):
-        link = rundir / name
-        if not link.is_symlink():
-            link.symlink_to(ROOT / name)
+    if not (rundir / "vangnet").exists():
+        shutil.copytree(ROOT / "vangnet", rundir / "vangnet", ignore=shutil.ignore_patterns("__pycache__"))
+        target = rundir / module
+        target.write_text(_undecorate(target.read_text()))
+    if not (rundir / "conftest.py").is_symlink():
+        (rundir / "conftest.py").symlink_to(ROOT / "conftest.py")
     _write_pyproject(rundir / "pyproject.toml", module, tests)
 
 
