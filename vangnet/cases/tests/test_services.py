@@ -492,3 +492,29 @@ def test_filing_is_one_call_that_reads_what_it_is_not_given(submit) -> None:
         "rule_name", flat=True)), "triage read the forms from the stored report"
     joined = last_event(CaseEvent.REPORT_JOINED)
     assert (joined.actor_label, joined.case_id, joined.data["report"]) == ("api:test", case.pk, "VN-TEST-0002")
+
+
+def test_saving_a_triage_rule_logs_what_changed_and_only_that(supervisor) -> None:
+    from vangnet.cases.choices import TriageRuleEvent
+    from vangnet.cases.models import TriageRule
+
+    rule = services.save_triage_rule(actor=Actor.staff(supervisor), rule=TriageRule(
+        name="Doxing of a minor", explanation="x", conditions={"forms_any": ["doxing"]}, priority=1,
+        required_steps=["Call her"], order=5))
+    created = last_event(TriageRuleEvent.CREATED)
+    assert (created.subject_type, created.subject_id, created.actor_user, created.case_id) == (
+        "cases.triagerule", str(rule.pk), supervisor, None)
+    assert created.data == {"changed": ["name", "conditions", "priority", "required_steps", "is_active", "order"],
+                            "name": "Doxing of a minor", "conditions": {"forms_any": ["doxing"]}, "priority": 1,
+                            "required_steps": ["Call her"], "is_active": True, "order": 5}
+    rule.priority = 0
+    rule.explanation = "not logged: an explanation is no rule"
+    services.save_triage_rule(rule=rule, actor=Actor.staff(supervisor))
+    assert last_event(TriageRuleEvent.CHANGED).data == {"changed": ["priority"], "priority": 0}
+    services.save_triage_rule(rule=rule, actor=Actor.staff(supervisor))
+    assert Event.objects.filter(event_type=TriageRuleEvent.CHANGED).count() == 1, "saving unchanged logs nothing"
+    rule.conditions = {"colour": ["red"]}
+    with pytest.raises(ValidationError):
+        services.save_triage_rule(rule=rule, actor=Actor.staff(supervisor))
+    assert TriageRule.objects.get(pk=rule.pk).conditions == {"forms_any": ["doxing"]}
+    assert Event.objects.filter(event_type=TriageRuleEvent.CHANGED).count() == 1
