@@ -518,3 +518,22 @@ def test_saving_a_triage_rule_logs_what_changed_and_only_that(supervisor) -> Non
         services.save_triage_rule(rule=rule, actor=Actor.staff(supervisor))
     assert TriageRule.objects.get(pk=rule.pk).conditions == {"forms_any": ["doxing"]}
     assert Event.objects.filter(event_type=TriageRuleEvent.CHANGED).count() == 1
+
+
+def test_filing_reads_forms_and_urls_from_the_report_when_not_given(submit) -> None:
+    from vangnet.intake.models import ReportedUrl
+    from vangnet.taxonomy.models import FormOfViolence
+
+    first = submit(urls="https://a.example/1").report
+    second = Report.objects.create(
+        receipt_code="VN-TEST-0002", secret_hash="0" * 64, organisation=first.organisation, channel="web",
+        language="nl", reporter_role="parent", age_band="12_15", consent_processing=True)
+    second.forms.set([FormOfViolence.objects.get(slug="non-consensual-intimate-images")])
+    [url] = first.urls.all()
+    ReportedUrl.objects.create(report=second, url=url.url, normalized=url.normalized,
+                               normalized_hash=url.normalized_hash)
+    case = services.file_report(report=second, actor=Actor.reporter(second.receipt_code))
+    assert case.pk == first.case_id and Report.objects.get(pk=second.pk).case_id == case.pk
+    rules = set(case.triage_outcomes.filter(report=second).values_list("rule_name", flat=True))
+    assert "Minor and sexual imagery" in rules, "the forms were read from the report"
+    assert Case.objects.get(pk=case.pk).priority == 1
