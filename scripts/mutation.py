@@ -47,7 +47,9 @@ MODULES: dict[str, list[str]] = {
     "vangnet/cases/services.py": ["vangnet/cases/tests/test_services.py", "vangnet/intake/tests/test_services.py"],
     "vangnet/cases/selectors.py": ["vangnet/cases/tests/test_selectors.py", "vangnet/cases/tests/test_triage.py"],
     "vangnet/intake/services.py": ["vangnet/intake/tests/test_services.py",
-                                   "vangnet/intake/tests/test_reporter_services.py"],
+                                   "vangnet/intake/tests/test_reporter_services.py",
+                                   "vangnet/intake/tests/test_followup_lockout.py",
+                                   "vangnet/intake/tests/test_url_hash.py"],
     "vangnet/intake/selectors.py": ["vangnet/intake/tests/test_selectors.py",
                                     "vangnet/intake/tests/test_followup_lockout.py"],
 }
