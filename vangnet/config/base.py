@@ -178,7 +178,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("VANGNET_LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    # The scheduler logs every run of a job at INFO (every two seconds for the chainer): keep warnings only.
+    "loggers": {"django.request": {"level": "ERROR"}, "apscheduler": {"level": "WARNING"}},
 }
 
 # Keys for personal text at rest (see vangnet.common.crypto); derived from SECRET_KEY if empty.
