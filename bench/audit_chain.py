@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report_submission import ROOT, recreate_database, temporary_postgres  # noqa: E402
+from report_submission import ROOT, recreate_database, with_postgres  # noqa: E402
 
 
 def _django(url: str) -> None:
@@ -157,12 +157,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--writers", default="1,2,4")
     args = parser.parse_args()
-    url = os.environ.get("VANGNET_DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        run(args, url)
-    else:
-        with temporary_postgres() as url:
-            run(args, url.replace("vangnet_bench", "vangnet_bench_audit"))
+    with_postgres(lambda url: run(args, url), database="vangnet_bench_audit")
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +76,16 @@ def temporary_postgres() -> Iterator[str]:
         subprocess.run(_as_postgres([str(pgbin / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"]),
                        stdout=subprocess.DEVNULL)
         shutil.rmtree(data, ignore_errors=True)
+
+
+def with_postgres(run: Callable[[str], object], database: str = "vangnet_bench") -> None:
+    """Call ``run(url)`` with ``VANGNET_DATABASE_URL`` if it names PostgreSQL, else with a throw-away cluster."""
+    url = os.environ.get("VANGNET_DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        run(url)
+    else:
+        with temporary_postgres() as url:
+            run(url.replace("/vangnet_bench", f"/{database}"))
 
 
 def recreate_database(url: str) -> None:
@@ -303,12 +313,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0,
                         help="total offered reports per second across all clients (open loop); 0 = closed loop")
     args = parser.parse_args()
-    url = os.environ.get("VANGNET_DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        run(args, url)
-    else:
-        with temporary_postgres() as url:
-            run(args, url)
+    with_postgres(lambda url: run(args, url))
 
 
 if __name__ == "__main__":

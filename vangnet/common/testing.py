@@ -325,3 +325,34 @@ class ApiEndpointTests:
         assert response.status_code == endpoint.success, (endpoint, response.status_code, response.content[:300])
         if endpoint.done is not None:
             assert endpoint.done()
+
+
+def at_the_same_moment(count: int, action: Callable[[int], Any]) -> list[Any]:
+    """Run ``action(i)`` in ``count`` threads released together; return their results in thread order.
+
+    For concurrency tests on PostgreSQL: each thread closes its own database connection, and
+    an exception in any thread fails the test here with that exception.
+    """
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = action(i)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below, in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    [thread.start() for thread in threads]
+    [thread.join() for thread in threads]
+    if errors:
+        raise errors[0]
+    return results

@@ -1,6 +1,5 @@
 """Reports about the same new content sent at the same moment still meet in one case."""
 
-import threading
 
 import pytest
 from django.db import connection
@@ -10,6 +9,7 @@ from vangnet.accounts.models import Organisation
 from vangnet.audit.selectors import verify_chain
 from vangnet.audit.services import chain_all_pending
 from vangnet.audit.services import Actor
+from vangnet.common.testing import at_the_same_moment
 from vangnet.cases.models import Case
 from vangnet.common.seed import seed_reference_data
 from vangnet.intake.choices import Channel
@@ -25,23 +25,8 @@ def test_simultaneous_reports_about_one_url_share_a_case() -> None:
     organisation = Organisation.objects.get(slug="vangnet-helpline")
     form = ReportForm(data=report_payload(urls="https://race.example/post/1", share_with=""))
     assert form.is_valid(), form.errors
-    barrier = threading.Barrier(6)
-    errors: list[BaseException] = []
-
-    def send() -> None:
-        try:
-            barrier.wait()
-            submit_report(data=form.cleaned_data, organisation=organisation, channel=Channel.API,
-                          actor=Actor.partner("race"))
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send) for _ in range(6)]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
-    assert errors == []
+    at_the_same_moment(6, lambda _i: submit_report(data=form.cleaned_data, organisation=organisation,
+                                                    channel=Channel.API, actor=Actor.partner("race")))
     assert Case.objects.count() == 1
     assert Case.objects.get().reports.count() == 6
     chain_all_pending()

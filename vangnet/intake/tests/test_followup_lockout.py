@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import timedelta
 
@@ -13,6 +12,7 @@ from django.utils import timezone
 from conftest import report_payload
 from vangnet.accounts.models import Organisation
 from vangnet.audit.services import Actor
+from vangnet.common.testing import at_the_same_moment
 from vangnet.common.seed import seed_reference_data
 from vangnet.intake import selectors
 from vangnet.intake.choices import Channel
@@ -122,22 +122,7 @@ def test_thirty_simultaneous_wrong_secrets_check_only_five(checked, monkeypatch)
         return secret_matches(report, secret)
 
     monkeypatch.setattr(selectors, "secret_matches", slow)
-    barrier = threading.Barrier(30)
-    errors: list[BaseException] = []
-    locked: list[bool] = []
-
-    def guess(i: int) -> None:
-        try:
-            barrier.wait()
-            locked.append(selectors.authenticate_followup(receipt_code=code, secret=f"{WRONG}-{i}").locked)
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=guess, args=(i,)) for i in range(30)]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
-    assert errors == []
+    locked = at_the_same_moment(30, lambda i: selectors.authenticate_followup(
+        receipt_code=code, secret=f"{WRONG}-{i}").locked)
     assert len(checked) == 5
     assert locked.count(True) == 26 and FollowupAttempts.objects.get(receipt_code=code).attempts == 30

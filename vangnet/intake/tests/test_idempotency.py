@@ -2,7 +2,6 @@
 
 import io
 import json
-import threading
 from datetime import timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from vangnet.accounts.services import create_api_token
 from vangnet.audit.selectors import verify_chain
 from vangnet.audit.services import chain_all_pending
 from vangnet.audit.services import Actor
+from vangnet.common.testing import at_the_same_moment
 from vangnet.common.seed import seed_reference_data
 from vangnet.intake import idempotency
 from vangnet.intake.models import IdempotencyKey, Report
@@ -144,24 +144,11 @@ def test_simultaneous_requests_with_one_key_make_exactly_one_report() -> None:
     seed_reference_data()  # transactional tests run on a database emptied by the ones before
     _token, token = create_api_token(organisation=Organisation.objects.get(slug="vangnet-helpline"), name="race",
                                      actor=Actor.system())
-    barrier = threading.Barrier(6)
-    answers: list[tuple[int, bytes]] = []
-    errors: list[BaseException] = []
+    def send(_i: int) -> tuple[int, bytes]:
+        response = post_with_key(Client(), VALID, token)
+        return response.status_code, response.content
 
-    def send() -> None:
-        try:
-            barrier.wait()
-            response = post_with_key(Client(), VALID, token)
-            answers.append((response.status_code, response.content))
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send) for _ in range(6)]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
-    assert errors == []
+    answers = at_the_same_moment(6, send)
     assert Report.objects.count() == 1
     assert len(set(answers)) == 1 and answers[0][0] == 201, "every request got the one first answer"
     assert json.loads(answers[0][1])["receipt_code"] == Report.objects.get().receipt_code
