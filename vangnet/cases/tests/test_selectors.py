@@ -223,3 +223,26 @@ def test_the_case_file_and_its_reports_are_scoped_even_for_a_case_passed_in(subm
     nothing = selectors.case_file(user=supervisor, case=case)
     assert not any(qs.exists() for qs in (nothing.reports, nothing.outcomes, nothing.notes, nothing.referrals))
     assert selectors.get_report_of_case(user=supervisor, case=case, report_id=first.report.pk) is None
+
+
+def test_the_open_case_for_a_url_is_the_oldest_open_unmerged_one_of_that_organisation(submit, other_org,
+                                                                                    supervisor) -> None:
+    from vangnet.intake.services import withdraw_report
+
+    url = "https://same.example/post/9"
+    oldest = submit(urls=url).report
+    digest = oldest.urls.get().normalized_hash
+    find = selectors.find_open_case_for_urls
+    assert find(organisation_id=oldest.organisation_id, url_hashes=[digest]) == oldest.case
+    assert find(organisation_id=oldest.organisation_id, url_hashes=["0" * 64, digest], lock=True) == oldest.case
+    assert find(organisation_id=other_org.pk, url_hashes=[digest]) is None, "another organisation's case stays apart"
+    assert find(organisation_id=oldest.organisation_id, url_hashes=["0" * 64]) is None
+    newer = submit(urls="https://other.example/1").report.case
+    Case.objects.filter(pk=oldest.case_id).update(status=CaseStatus.CLOSED)
+    assert find(organisation_id=oldest.organisation_id, url_hashes=[digest]) is None, "closed cases take no reports"
+    Case.objects.filter(pk=oldest.case_id).update(status=CaseStatus.IN_PROGRESS, merged_into=newer)
+    assert find(organisation_id=oldest.organisation_id, url_hashes=[digest]) is None, "nor merged ones"
+    Case.objects.filter(pk=oldest.case_id).update(merged_into=None)
+    withdraw_report(report=oldest, actor=Actor.reporter())
+    Case.objects.filter(pk=oldest.case_id).update(status=CaseStatus.NEW)
+    assert find(organisation_id=oldest.organisation_id, url_hashes=[digest]) is None, "a withdrawn report holds none"

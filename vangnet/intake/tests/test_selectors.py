@@ -116,6 +116,15 @@ def test_the_api_token_comes_with_its_last_minute_count_in_one_query(submit, api
         assert (found.pk, found.organisation.slug, found.reports_last_minute) == (token.pk, "vangnet-helpline", 2)
     assert selectors.api_token_with_recent_reports(token=api_token + "x") is None
     assert selectors.api_token_with_recent_reports(token="") is None
+    assert selectors.api_token_with_recent_reports(token="x" * 201) is None
+    assert found.reports_last_minute == selectors.reports_by_token_in_last_minute(token=token), "the same rule"
+    assert (found.created_at, found.token_hash) == (token.created_at, token.token_hash), "the rest loads on use"
+    token.organisation.is_active = False
+    token.organisation.save(update_fields=["is_active"])
+    assert selectors.api_token_with_recent_reports(token=api_token) is None, "a closed organisation's token fails"
+    token.organisation.is_active = True
+    token.organisation.save(update_fields=["is_active"])
+    assert selectors.api_token_with_recent_reports(token=api_token).pk == token.pk
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     assert selectors.api_token_with_recent_reports(token=api_token) is None
