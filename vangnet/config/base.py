@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "vangnet.directory",
     "vangnet.cases",
     "vangnet.intake",
+    "vangnet.hashing",
 ]
 
 MIDDLEWARE = [
