@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "vangnet.cases",
     "vangnet.intake",
     "vangnet.hashing",
+    "vangnet.evidence",
 ]
 
 MIDDLEWARE = [
@@ -183,6 +184,8 @@ LOGGING = {
     "loggers": {"django.request": {"level": "ERROR"}, "apscheduler": {"level": "WARNING"}},
 }
 
+# Master keys that wrap each evidence file's own key (see vangnet.evidence.vault); derived if empty.
+VANGNET_EVIDENCE_KEYS = env_str("VANGNET_EVIDENCE_KEYS", "")
 # Keys for personal text at rest (see vangnet.common.crypto); derived from SECRET_KEY if empty.
 VANGNET_FIELD_ENCRYPTION_KEYS = env_list("VANGNET_FIELD_ENCRYPTION_KEYS", [])
 # Keys for the keyed hash of normalised URLs (see vangnet.common.crypto.url_hash_keys); derived

@@ -15,3 +15,5 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # reports nor the link between reports about the same URL.
 VANGNET_FIELD_ENCRYPTION_KEYS = env_list("VANGNET_FIELD_ENCRYPTION_KEYS", [env_str("VANGNET_FIELD_ENCRYPTION_KEYS")])
 VANGNET_URL_HASH_KEYS = env_list("VANGNET_URL_HASH_KEYS", [env_str("VANGNET_URL_HASH_KEYS")])
+# Evidence files stay readable only with their master keys: production keeps them apart too.
+VANGNET_EVIDENCE_KEYS = env_str("VANGNET_EVIDENCE_KEYS")

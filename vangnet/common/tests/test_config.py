@@ -53,7 +53,8 @@ def test_production_settings_pass_the_deployment_checks(tmp_path) -> None:
                      VANGNET_SECRET_KEY="x" * 20 + "-production-secret-key-that-is-long-enough-0123456789",
                      VANGNET_ALLOWED_HOSTS="vangnet.example", VANGNET_DATA_DIR=str(tmp_path),
                      VANGNET_FIELD_ENCRYPTION_KEYS="ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg=",
-                     VANGNET_URL_HASH_KEYS="production-url-hash-key-0123456789abcdef")
+                     VANGNET_URL_HASH_KEYS="production-url-hash-key-0123456789abcdef",
+                     VANGNET_EVIDENCE_KEYS="AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
 

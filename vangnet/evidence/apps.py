@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class EvidenceConfig(AppConfig):
+    name = "vangnet.evidence"
+    label = "evidence"
+    verbose_name = "evidence"
