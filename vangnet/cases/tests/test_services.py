@@ -156,6 +156,7 @@ def test_cases_of_different_organisations_cannot_be_merged(submit, helpline, oth
 # - ``ALLOWED_TRANSITIONS.get(status, frozenset())`` without the default: every status is in the table;
 # - ``zip(..., strict=True)`` without ``strict`` and ``referral_ids.get(name, ())`` without the default:
 #   bulk_create returns one outcome per fired rule, and every fired rule is an active rule;
+# - ``... if rule.pk else None`` -> ``if rule.pk or True``: a new rule's ``filter(pk=None)`` finds nothing;
 # - ``_lock_urls`` and ``lock=True``: advisory locks and SELECT ... FOR UPDATE do nothing on the SQLite
 #   test database; test_concurrency.py exercises them on PostgreSQL (CI), which mutmut does not use.
 
