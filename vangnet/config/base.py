@@ -131,6 +131,9 @@ STATIC_ROOT = DATA_DIR / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Sealed evidence files (vangnet.evidence): written durably; an S3-compatible backend can replace it.
+    "evidence": {"BACKEND": "vangnet.evidence.storage.DurableFileSystemStorage",
+                 "OPTIONS": {"location": str(DATA_DIR / "evidence")}},
 }
 
 # Security headers on every response.

@@ -12,6 +12,7 @@ ALLOWED_HOSTS = ["*"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "evidence": STORAGES["evidence"],  # noqa: F405 - tests point its location at a temporary folder
 }
 # One process runs the tests and the live server, so an in-memory cache is shared by both
 # and needs no database (pure unit tests run without one).

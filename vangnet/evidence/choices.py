@@ -1,0 +1,33 @@
+"""Vocabularies of the evidence vault, and its custody events."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from vangnet.audit.registry import register_event_types
+
+
+class Source(models.TextChoices):
+    REPORTER = "reporter", _("The reporter")
+    PARTNER = "partner", _("A partner organisation (API)")
+    STAFF = "staff", _("A staff member")
+    CAPTURE = "capture", _("Captured from a URL")
+
+
+class Kind(models.TextChoices):
+    IMAGE = "image", _("Image or screenshot")
+    VIDEO = "video", _("Video")
+    DOCUMENT = "document", _("PDF document")
+    TEXT = "text", _("Text or chat export")
+    ARCHIVE = "archive", _("Chat export archive (kept unopened)")
+
+
+@register_event_types
+class EvidenceEvent(models.TextChoices):
+    """Chain of custody: every step an evidence item goes through."""
+
+    ADDED = "evidence.added", _("Evidence added")
+    DISCARDED = "evidence.discarded", _("Evidence hashed and discarded (a minor and sexual imagery)")
+    VIEWED = "evidence.viewed", _("Evidence viewed")
+    DOWNLOADED = "evidence.downloaded", _("Evidence downloaded")
+    EXPORTED = "evidence.exported", _("Evidence exported")
+    DELETED = "evidence.deleted", _("Evidence deleted")

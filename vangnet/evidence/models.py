@@ -1,0 +1,53 @@
+"""Evidence items ("bewijsstukken"): metadata in the database, the bytes sealed in storage."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from vangnet.accounts.access import RestrictedQuerySet
+from vangnet.common.crypto import EncryptedTextField
+
+from .choices import Kind, Source
+
+
+class EvidenceItem(models.Model):
+    """One piece of evidence for a case, with the fingerprints that let anyone check it.
+
+    The original bytes are kept exactly as received, sealed (``evidence.vault``) under
+    ``storage_name``. Where the case concerns a minor and sexual imagery, the bytes are never
+    stored: ``storage_name`` stays empty and ``discarded_reason`` says why; the hashes, size
+    and type remain so the material can be recognised and reported.
+    """
+
+    case = models.ForeignKey("cases.Case", verbose_name=_("case"), on_delete=models.PROTECT,
+                             related_name="evidence")
+    report = models.ForeignKey("intake.Report", verbose_name=_("report"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="evidence")
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    media_type = models.CharField(_("media type (from the content)"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    pdq = models.CharField(_("PDQ hash"), max_length=64, blank=True, db_index=True)
+    pdq_quality = models.PositiveSmallIntegerField(_("PDQ quality"), null=True, blank=True)
+    pdq_variants = models.JSONField(_("PDQ of flips and rotations"), default=list, blank=True)
+    original_name = EncryptedTextField(_("original file name"), blank=True)
+    source_url = EncryptedTextField(_("source URL"), blank=True)
+    storage_name = models.CharField(_("stored as"), max_length=200, blank=True)
+    discarded_reason = models.CharField(_("why the bytes were not kept"), max_length=200, blank=True)
+    added_at = models.DateTimeField(_("added at"), auto_now_add=True)
+    added_by = models.CharField(_("added by"), max_length=150)
+
+    objects = RestrictedQuerySet.as_manager()
+    organisation_path = "case__organisation"
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        verbose_name = _("evidence item")
+        verbose_name_plural = _("evidence items")
+        constraints = [models.CheckConstraint(
+            condition=~models.Q(storage_name="") | ~models.Q(discarded_reason=""), name="evidence_kept_or_discarded")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.sha256[:12]}"

@@ -1,0 +1,85 @@
+"""Writes of the evidence vault: adding evidence (hash first, then seal and store, or discard)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, storages
+from django.db import transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from vangnet.audit.services import Actor, record_event
+from vangnet.hashing.hashers import HASHERS
+
+from . import vault
+from .choices import EvidenceEvent, Kind, Source
+from .media import detect
+from .models import EvidenceItem
+
+MAX_FILE_BYTES = 25 * 1024 * 1024
+MAX_CASE_BYTES = 500 * 1024 * 1024
+MINOR_AGE_BANDS = frozenset({"under_12", "12_15", "16_17"})
+DISCARD_REASON = "the case concerns a minor and sexual imagery: only the hashes are kept"
+
+
+def evidence_storage() -> Storage:
+    """The ``evidence`` entry of ``STORAGES``: durable local files by default, or an S3-compatible store."""
+    return storages["evidence"]
+
+
+def concerns_minor_sexual_imagery(case: Any) -> bool:
+    """Whether any report in the case is about a minor and names a form of violence with sexual imagery."""
+    return case.reports.filter(age_band__in=MINOR_AGE_BANDS, forms__involves_sexual_imagery=True).exists()
+
+
+@transaction.atomic
+def add_evidence(*, case: Any, data: bytes, actor: Actor, source: Source, original_name: str = "",
+                 report: Any = None, source_url: str = "") -> EvidenceItem:
+    """Fingerprint the exact bytes, then seal and store them durably, or discard them by the hard rule.
+
+    Everything about the file is read from its bytes (type, size, hashes) before anything is
+    written. Images of a case about a minor and sexual imagery are hashed in memory and never
+    written anywhere; the event says so. A refused file changes nothing.
+    """
+    if not data:
+        raise ValidationError({"file": _("The file is empty.")})
+    if len(data) > MAX_FILE_BYTES:
+        raise ValidationError({"file": _("The file is larger than %(mb)d MB.") % {"mb": MAX_FILE_BYTES // 2**20}})
+    media = detect(data)
+    if media is None:
+        raise ValidationError({"file": _("This kind of file cannot be added. Add images, short videos, PDFs, "
+                                         "text or chat exports.")})
+    stored = case.evidence.aggregate(total=Sum("size"))["total"] or 0
+    if stored + len(data) > MAX_CASE_BYTES:
+        raise ValidationError({"file": _("This case holds as much evidence as it can.")})
+    sha256 = HASHERS["sha256"].hash_bytes(data)
+    pdq = HASHERS["pdq"].hash_bytes(data) if media.kind == Kind.IMAGE else None
+    discard = media.kind in {Kind.IMAGE, Kind.VIDEO} and concerns_minor_sexual_imagery(case)
+    item = EvidenceItem(case=case, report=report, source=source, kind=media.kind, media_type=media.mime,
+                        size=len(data), sha256=sha256.value if sha256 else "", pdq=pdq.value if pdq else "",
+                        pdq_quality=pdq.quality if pdq else None, pdq_variants=list(pdq.variants) if pdq else [],
+                        original_name=original_name[:255], source_url=source_url, added_by=actor.label)
+    if discard:
+        item.discarded_reason = DISCARD_REASON
+    else:
+        name = f"{case.pk}/{secrets.token_hex(16)}"
+        # Durable before the row commits, so a committed row always has its file.
+        item.storage_name = evidence_storage().save(name, ContentFile(vault.seal(data)))
+    item.save()
+    record_event(actor=actor, subject=item, case_id=case.pk, organisation_id=case.organisation_id,
+                 event_type=EvidenceEvent.DISCARDED if discard else EvidenceEvent.ADDED,
+                 data={"sha256": item.sha256, "pdq": item.pdq or None, "size": item.size,
+                       "media_type": item.media_type, "source": source})
+    return item
+
+
+def read_original(*, item: EvidenceItem) -> bytes:
+    """The original bytes of a kept item (callers log the view or download as a custody event)."""
+    if not item.storage_name:
+        raise ValidationError(_("The bytes of this item were never kept."))
+    with evidence_storage().open(item.storage_name, "rb") as handle:
+        return vault.open_sealed(handle.read())
