@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from typing import Any
 
@@ -83,3 +84,26 @@ def read_original(*, item: EvidenceItem) -> bytes:
         raise ValidationError(_("The bytes of this item were never kept."))
     with evidence_storage().open(item.storage_name, "rb") as handle:
         return vault.open_sealed(handle.read())
+
+
+def rotate_evidence_key(*, actor: Actor) -> int:
+    """Rewrap every stored file's key with the current master key; return how many files changed.
+
+    The ciphertext is copied, never decrypted. Each rewrapped blob is stored under a new name
+    (evidence files are never overwritten), the row points to it, then the old file goes.
+    """
+    storage = evidence_storage()
+    changed = 0
+    for item_id in EvidenceItem.objects.exclude(storage_name="").values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            item = EvidenceItem.objects.select_for_update().get(pk=item_id)
+            with storage.open(item.storage_name, "rb") as handle:
+                rewrapped = vault.rewrap(handle.read())
+            if rewrapped is None:
+                continue
+            old_name = item.storage_name
+            item.storage_name = storage.save(f"{item.case_id}/{secrets.token_hex(16)}", ContentFile(rewrapped))
+            item.save(update_fields=["storage_name"])
+            transaction.on_commit(functools.partial(storage.delete, old_name))
+            changed += 1
+    return changed

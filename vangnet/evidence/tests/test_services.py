@@ -86,3 +86,29 @@ def test_a_refused_file_stores_nothing(submit, vault_folder, monkeypatch, data: 
     with translation.override("en"), pytest.raises(ValidationError, match=message):
         services.add_evidence(case=report.case, data=data, actor=Actor.reporter(), source=Source.REPORTER)
     assert not EvidenceItem.objects.exists() and _files(vault_folder) == [] and Event.objects.count() == events
+
+
+def test_rotating_the_master_key_rewraps_every_file_and_the_old_key_can_go(submit, settings, vault_folder,
+                                                                          django_capture_on_commit_callbacks) -> None:
+    import base64
+
+    from django.core.management import call_command
+
+    from vangnet.evidence import vault
+
+    old, new = (base64.urlsafe_b64encode(bytes([n]) * 32).decode() for n in (1, 2))
+    settings.VANGNET_EVIDENCE_KEYS = old
+    report = submit().report
+    photo = _photo()
+    item = services.add_evidence(case=report.case, data=photo, actor=Actor.reporter(), source=Source.REPORTER)
+    before = _files(vault_folder)[0].read_bytes()
+    settings.VANGNET_EVIDENCE_KEYS = f"{new},{old}"
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("rotate_evidence_key", stdout=io.StringIO())
+    item.refresh_from_db()
+    [after_file] = _files(vault_folder)
+    after = after_file.read_bytes()
+    assert after[5:13] == vault.parse_master_keys(new)[0].key_id and after[-100:] == before[-100:]
+    settings.VANGNET_EVIDENCE_KEYS = new
+    assert services.read_original(item=item) == photo, "opens with the new key alone"
+    assert services.rotate_evidence_key(actor=Actor.system()) == 0, "nothing left to rewrap"
