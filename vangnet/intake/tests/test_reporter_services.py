@@ -16,10 +16,19 @@ from vangnet.cases.models import Case, Message, TriageRule
 from vangnet.intake import receipts, services
 from vangnet.intake.choices import Channel, ReportEvent
 from vangnet.intake.forms import ReportForm
-from vangnet.intake.models import Report
+from vangnet.intake.models import Report, ReportedUrl
 from vangnet.intake.normalization import check_url
 
 pytestmark = pytest.mark.django_db
+
+# Equivalent mutants that survive in intake/services.py (scripts/mutation):
+# - the default ``language="nl"`` or the set ``{"nl", "en"}`` spelled otherwise: "nl" is also the fallback;
+# - ``data.get("share_with") or "XXXX"``: no organisation has that slug either;
+# - ``file_report(..., forms=None)``: file_report then reads the same forms from the report;
+# - ``save(update_fields=None)``: the same values are stored; ``FollowupAttempts(attempts=0)`` without
+#   ``attempts``: 0 is the model's default;
+# - in ``rehash_urls``: the default batch size, ``iterator(chunk_size=None)`` and ``only()`` with a field
+#   fewer (a deferred field is loaded when read).
 staff = Actor.staff  # the actor every case service takes
 
 CODE_CHARS = "[23456789ABCDEFGHJKLMNPQRSTUVWXYZ]"
@@ -173,3 +182,29 @@ def test_retention_starts_when_the_case_closed_and_skips_what_was_erased(submit,
         "system", str(kept.pk), case.pk, {"receipt_code": kept.receipt_code, "reason": "retention period ended"})
     assert Case.objects.get(pk=case.pk).texts_erased_at is not None
     assert services.apply_retention(actor=Actor.system(), now=timezone.now() + timedelta(days=400)) == 0
+
+
+def test_answers_left_out_are_stored_blank(helpline) -> None:
+    """A partner's request may leave out every optional answer; nothing is stored as missing."""
+    data = {"immediate_danger": "no", "reporter_role": "victim", "forms": ["doxing"], "age_band": "18_plus",
+            "consent_processing": True}
+    report = services.submit_report(data=data, organisation=helpline, channel=Channel.API,
+                                    actor=Actor.partner("api:partner")).report
+    stored = Report.objects.get(pk=report.pk)
+    assert (stored.description, stored.platform, stored.relationship, stored.perpetrator_count, stored.duration,
+            stored.contact_email, stored.contact_phone) == ("", "", "", "", "", "", "")
+    assert (stored.language, stored.contact_preference, stored.consent_share_with) == ("nl", "none", None)
+    assert not stored.urls.exists() and stored.case is not None
+
+
+def test_re_keying_url_hashes_in_batches_counts_every_row(submit, settings) -> None:
+    settings.VANGNET_URL_HASH_KEYS = ["first-url-hash-key-for-this-test-0123456789"]
+    urls = [f"https://{n}.example/x" for n in range(5)]
+    for url in urls:
+        submit(urls=url)
+    settings.VANGNET_URL_HASH_KEYS = ["second-url-hash-key-for-this-test-012345678",
+                                      "first-url-hash-key-for-this-test-0123456789"]
+    assert services.rehash_urls(batch_size=2) == 5
+    assert services.rehash_urls(batch_size=2) == 0
+    stored = dict(ReportedUrl.objects.values_list("normalized", "normalized_hash"))
+    assert stored == {check_url(url).normalized: check_url(url).digest for url in urls}
