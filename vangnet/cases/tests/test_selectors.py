@@ -21,7 +21,9 @@ from vangnet.directory.models import ReferralOrganisation
 pytestmark = pytest.mark.django_db
 
 # Equivalent mutants that survive in cases/selectors.py: the text of ``Http404("No such case.")``
-# (nobody reads it: the 404 page is vangnet's own and does not show it).
+# (nobody reads it: the 404 page is vangnet's own and does not show it); ``restrict(user, )``
+# without ``Permission.VIEW_CASES`` (that is its default); the ``FOR UPDATE OF c`` clause and
+# ``lock=True`` by default in ``find_open_case_for_urls`` (no row locks on the SQLite test database).
 
 
 def make_case(organisation: Organisation, reference: str, **fields) -> Case:
@@ -246,3 +248,38 @@ def test_the_open_case_for_a_url_is_the_oldest_open_unmerged_one_of_that_organis
     withdraw_report(report=oldest, actor=Actor.reporter())
     Case.objects.filter(pk=oldest.case_id).update(status=CaseStatus.NEW)
     assert find(organisation_id=oldest.organisation_id, url_hashes=[digest]) is None, "a withdrawn report holds none"
+
+
+def test_the_case_page_reads_its_parts_in_a_fixed_number_of_queries(submit, supervisor, handler,
+                                                                     django_assert_num_queries) -> None:
+    from vangnet.intake.services import add_information
+
+    first = submit(share_with="helpwanted").report
+    second = submit(reporter_role="bystander", share_with="").report
+    case = first.case
+    add_information(report=first, text="More.", actor=Actor.reporter(first.receipt_code))
+    services.add_note(case=case, text="Called back.", actor=Actor.staff(handler))
+    services.send_message(case=case, report=second, text="Hello", actor=Actor.staff(handler))
+    referral = services.refer_case(case=case, report=first, organisation=first.consent_share_with, summary="s",
+                                   actor=Actor.staff(supervisor))
+    other = submit(urls="https://other.example/1").report
+    services.add_note(case=other.case, text="Not this case.", actor=Actor.staff(handler))
+    part = selectors.case_file(user=supervisor, case=case)
+    # reports (+ forms, URLs, additions, messages), outcomes (+ referrals), notes, referrals, timeline
+    with django_assert_num_queries(10):
+        reports = {r.receipt_code: (r.consent_share_with and r.consent_share_with.slug, [f.slug for f in r.forms.all()],
+                                    len(r.urls.all()), [a.text for a in r.additions.all()],
+                                    [m.text for m in r.messages.all()]) for r in part.reports}
+        outcomes = [(o.report.receipt_code, sorted(s.slug for s in o.suggested_referrals.all())) for o in part.outcomes]
+        notes = [(n.text, n.author.username) for n in part.notes]
+        referrals = [(r.pk, r.organisation.slug) for r in part.referrals]
+        timeline = [(e.event_type, e.actor_label) for e in part.timeline]
+    assert reports == {
+        first.receipt_code: ("helpwanted", ["non-consensual-intimate-images"], 1, ["More."], []),
+        second.receipt_code: (None, ["non-consensual-intimate-images"], 1, [], ["Hello"]),
+    }
+    assert {code for code, _ in outcomes} == {first.receipt_code, second.receipt_code}
+    assert all(slugs == ["helpwanted"] for _, slugs in outcomes)
+    assert notes == [("Called back.", "hans")]
+    assert referrals == [(referral.pk, "helpwanted")]
+    assert (CaseEvent.REFERRED, "sanne") in timeline and len(timeline) >= 6
