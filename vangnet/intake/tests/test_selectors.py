@@ -17,6 +17,12 @@ from vangnet.intake.services import add_information, submit_report, withdraw_rep
 
 pytestmark = pytest.mark.django_db
 
+# Equivalent mutants that survive in intake/selectors.py (scripts/mutation): in
+# ``api_token_with_recent_reports`` the length guard's ``or`` -> ``and`` and ``> 200`` -> ``> 201``
+# (no stored token is empty or longer than 200, so the query finds nothing either), ``from_db(None, ...)``
+# (the database alias only matters for a later save) and ``row[:4]`` (from_db ignores a value it has
+# no field name for).
+
 
 @pytest.mark.parametrize("typed", ["", "   ", "VN-ABC", "not a code at all"])
 def test_a_code_that_cannot_be_one_opens_nothing_and_counts_nothing(typed: str, settings) -> None:
@@ -96,10 +102,11 @@ def test_her_report_page_reads_everything_in_four_queries(submit, django_assert_
     add_information(report=report, actor=Actor.reporter(), text="He made a new account.")
     with django_assert_num_queries(4):  # the report with its case and organisation; forms, URLs, additions
         found = selectors.get_report_for_reporter(report_id=report.pk)
-        assert found.case.reference and found.consent_share_with.slug == "helpwanted"
-        assert [f.slug for f in found.forms.all()] == ["non-consensual-intimate-images"]
-        assert len(found.urls.all()) == 2
-        assert [a.text for a in found.additions.all()] == ["He made a new account."]
+        for _ in range(2):  # the page reads them more than once; fetched once
+            assert found.case.reference and found.consent_share_with.slug == "helpwanted"
+            assert [f.slug for f in found.forms.all()] == ["non-consensual-intimate-images"]
+            assert len(found.urls.all()) == 2
+            assert [a.text for a in found.additions.all()] == ["He made a new account."]
 
 
 def test_the_api_token_comes_with_its_last_minute_count_in_one_query(submit, api_token, django_assert_num_queries
@@ -128,3 +135,23 @@ def test_the_api_token_comes_with_its_last_minute_count_in_one_query(submit, api
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     assert selectors.api_token_with_recent_reports(token=api_token) is None
+
+
+def test_the_token_read_names_its_organisation_and_counts_one_minute(helpline, django_assert_num_queries) -> None:
+    longest = "p" * 200  # the longest token there can be
+    token, _plain = create_api_token(organisation=helpline, name="partner-x", actor=Actor.system(), token=longest)
+
+    def send() -> Report:
+        form = ReportForm(data=report_payload())
+        assert form.is_valid(), form.errors
+        return submit_report(data=form.cleaned_data, organisation=helpline, channel=Channel.API,
+                             actor=Actor.partner("api:partner-x"), api_token=token).report
+
+    old, _recent = send(), send()
+    Report.objects.filter(pk=old.pk).update(submitted_at=timezone.now() - timedelta(seconds=90))
+    with django_assert_num_queries(1):
+        found = selectors.api_token_with_recent_reports(token=longest)
+        assert (found.pk, found.name, found.organisation_id, found.reports_last_minute) == (
+            token.pk, "partner-x", helpline.pk, 1)
+        assert (found.organisation.pk, found.organisation.slug, found.organisation.name) == (
+            helpline.pk, helpline.slug, helpline.name)
