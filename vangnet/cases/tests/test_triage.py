@@ -28,6 +28,9 @@ def test_boolean_conditions() -> None:
 
 def test_unknown_conditions_never_fire() -> None:
     assert evaluate([rule({"colour": ["red"]})], FACTS) == []
+    for conditions in ({"colour": ["red"], "forms_any": ["doxing"]}, {"forms_any": ["doxing"], "colour": ["red"]},
+                       {"immediate_danger": False, "colour": ["red"], "size": ["xl"]}):
+        assert evaluate([rule(conditions)], FACTS) == [], "not even beside conditions that hold"
 
 
 @pytest.mark.parametrize("conditions", [{}, [], {"colour": ["red"]}, {"forms_any": "doxing"}, {"forms_any": []},
