@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from vangnet.audit.services import Actor, record_event
 from vangnet.hashing.hashers import HASHERS
+from vangnet.intake.choices import MINOR_AGE_BANDS
 
 from . import vault
 from .choices import EvidenceEvent, Kind, Source
@@ -23,7 +24,6 @@ from .models import EvidenceItem
 
 MAX_FILE_BYTES = 25 * 1024 * 1024
 MAX_CASE_BYTES = 500 * 1024 * 1024
-MINOR_AGE_BANDS = frozenset({"under_12", "12_15", "16_17"})
 DISCARD_REASON = "the case concerns a minor and sexual imagery: only the hashes are kept"
 
 
