@@ -36,6 +36,9 @@ class EvidenceItem(models.Model):
     source_url = EncryptedTextField(_("source URL"), blank=True)
     storage_name = models.CharField(_("stored as"), max_length=200, blank=True)
     discarded_reason = models.CharField(_("why the bytes were not kept"), max_length=200, blank=True)
+    has_location = models.BooleanField(
+        _("location in the file"), default=False,
+        help_text=_("The file's metadata (EXIF) holds GPS coordinates: sharing it may reveal where she lives."))
     added_at = models.DateTimeField(_("added at"), auto_now_add=True)
     added_by = models.CharField(_("added by"), max_length=150)
 
@@ -51,3 +54,30 @@ class EvidenceItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.sha256[:12]}"
+
+
+class SigningKey(models.Model):
+    """An organisation's Ed25519 key that signs evidence bundles ("ondertekeningssleutel").
+
+    Made on the first export. Police and prosecution compare the public key's fingerprint
+    with the one the organisation publishes, so a key is kept as long as bundles it signed
+    may be checked; a new key replaces it for new bundles only.
+    """
+
+    organisation = models.ForeignKey("accounts.Organisation", verbose_name=_("organisation"),
+                                     on_delete=models.PROTECT, related_name="signing_keys")
+    private_key = EncryptedTextField(_("private key (PEM, encrypted)"))
+    public_key = models.TextField(_("public key (PEM)"))
+    fingerprint = models.CharField(_("SHA-256 fingerprint of the public key (DER)"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    is_active = models.BooleanField(_("signs new bundles"), default=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("signing key")
+        verbose_name_plural = _("signing keys")
+        constraints = [models.UniqueConstraint(fields=["organisation"], condition=models.Q(is_active=True),
+                                               name="one_active_signing_key_per_organisation")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} {self.fingerprint[:16]}"

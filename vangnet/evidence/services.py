@@ -21,6 +21,7 @@ from . import vault
 from .choices import EvidenceEvent, Kind, Source
 from .media import detect
 from .models import EvidenceItem
+from .rendition import has_location
 
 MAX_FILE_BYTES = 25 * 1024 * 1024
 MAX_CASE_BYTES = 500 * 1024 * 1024
@@ -63,7 +64,8 @@ def add_evidence(*, case: Any, data: bytes, actor: Actor, source: Source, origin
     item = EvidenceItem(case=case, report=report, source=source, kind=media.kind, media_type=media.mime,
                         size=len(data), sha256=sha256.value if sha256 else "", pdq=pdq.value if pdq else "",
                         pdq_quality=pdq.quality if pdq else None, pdq_variants=list(pdq.variants) if pdq else [],
-                        original_name=original_name[:255], source_url=source_url, added_by=actor.label)
+                        original_name=original_name[:255], source_url=source_url, added_by=actor.label,
+                        has_location=media.kind == Kind.IMAGE and has_location(data))
     if discard:
         item.discarded_reason = DISCARD_REASON
     else:
