@@ -17,7 +17,10 @@ class EvidenceItem(models.Model):
     The original bytes are kept exactly as received, sealed (``evidence.vault``) under
     ``storage_name``. Where the case concerns a minor and sexual imagery, the bytes are never
     stored: ``storage_name`` stays empty and ``discarded_reason`` says why; the hashes, size
-    and type remain so the material can be recognised and reported.
+    and type remain so the material can be recognised and reported. When the retention period of
+    its kind has ended (``VANGNET_EVIDENCE_RETENTION_DAYS``), the bytes, the file name and the
+    source URL are purged: ``purged_at`` is set, ``storage_name`` emptied and ``discarded_reason``
+    says why, and the row keeps its hashes.
     """
 
     case = models.ForeignKey("cases.Case", verbose_name=_("case"), on_delete=models.PROTECT,
@@ -39,6 +42,9 @@ class EvidenceItem(models.Model):
     has_location = models.BooleanField(
         _("location in the file"), default=False,
         help_text=_("The file's metadata (EXIF) holds GPS coordinates: sharing it may reveal where she lives."))
+    purged_at = models.DateTimeField(_("purged at"), null=True, blank=True,
+                                     help_text=_("When the retention period ended and the bytes, file name and "
+                                                 "source URL were deleted; the hashes stay."))
     added_at = models.DateTimeField(_("added at"), auto_now_add=True)
     added_by = models.CharField(_("added by"), max_length=150)
 
