@@ -17,7 +17,9 @@ class Case(models.Model):
     """The file one organisation keeps on one matter of online violence.
 
     Reports about the same content join one case so the victim tells her story once. The
-    case owner ("regiehouder") is the fixed contact person.
+    case owner ("regiehouder") is the fixed contact person. A legal hold ("bewaarplicht", e.g.
+    while police investigate) stops every retention period: its reason, who set it and since
+    when are kept together, all or none (``cases.services.set_legal_hold``).
     """
 
     organisation = models.ForeignKey("accounts.Organisation", verbose_name=_("organisation"),
@@ -36,6 +38,12 @@ class Case(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True,
                                      help_text=_("The retention period of personal data runs from here."))
     texts_erased_at = models.DateTimeField(_("texts erased at"), null=True, blank=True)
+    legal_hold_reason = EncryptedTextField(_("legal hold: reason"), blank=True)
+    legal_hold_set_at = models.DateTimeField(
+        _("legal hold since"), null=True, blank=True,
+        help_text=_("While a case is on legal hold, no retention period deletes anything of it."))
+    legal_hold_set_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("legal hold set by"), null=True,
+                                          blank=True, on_delete=models.PROTECT, related_name="+")
 
     objects = RestrictedQuerySet.as_manager()
     organisation_path = "organisation"
@@ -45,9 +53,17 @@ class Case(models.Model):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         indexes = [models.Index(fields=["organisation", "status", "priority", "created_at"])]
+        constraints = [models.CheckConstraint(
+            condition=(models.Q(legal_hold_set_at__isnull=True, legal_hold_reason="")
+                       | (models.Q(legal_hold_set_at__isnull=False) & ~models.Q(legal_hold_reason=""))),
+            name="case_legal_hold_has_reason")]
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def on_legal_hold(self) -> bool:
+        return self.legal_hold_set_at is not None
 
 
 class TriageRule(models.Model):
