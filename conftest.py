@@ -34,6 +34,15 @@ def _fresh_cache() -> Iterator[None]:
     refcache.clear()
 
 
+@pytest.fixture(autouse=True)
+def evidence_folder(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Every test stores evidence in a folder of its own, never in the project's var/."""
+    folder = tmp_path_factory.mktemp("evidence")
+    settings.STORAGES = {**settings.STORAGES, "evidence": {
+        "BACKEND": "vangnet.evidence.storage.DurableFileSystemStorage", "OPTIONS": {"location": str(folder)}}}
+    return folder
+
+
 @pytest.fixture
 def helpline(db: Any) -> Organisation:
     return Organisation.objects.get(slug="vangnet-helpline")

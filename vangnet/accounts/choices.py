@@ -27,14 +27,16 @@ class Permission(models.TextChoices):
     REFER = "refer", _("Refer to an organisation")
     ASSIGN = "assign", _("Assign case owners")
     MERGE_SPLIT = "merge_split", _("Merge and split cases")
+    EXPORT_EVIDENCE = "export_evidence", _("Export signed evidence bundles")
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ANALYST: frozenset({Permission.VIEW_STATISTICS}),
     Role.HANDLER: frozenset({Permission.VIEW_CASES, Permission.WORK_CASES}),
-    Role.CASE_OWNER: frozenset({Permission.VIEW_CASES, Permission.WORK_CASES, Permission.REFER}),
+    Role.CASE_OWNER: frozenset({Permission.VIEW_CASES, Permission.WORK_CASES, Permission.REFER,
+                                Permission.EXPORT_EVIDENCE}),
     Role.SUPERVISOR: frozenset({Permission.VIEW_CASES, Permission.WORK_CASES, Permission.REFER,
-                                Permission.ASSIGN, Permission.MERGE_SPLIT}),
+                                Permission.ASSIGN, Permission.MERGE_SPLIT, Permission.EXPORT_EVIDENCE}),
     Role.ADMIN: frozenset(Permission.values),
 }
 

@@ -218,7 +218,7 @@ def refer_case(*, case: Case, report: Report, organisation: ReferralOrganisation
 
 @transaction.atomic
 def merge_cases(*, source: Case, target: Case, actor: Actor) -> Case:
-    """Fold ``source`` into ``target``: its reports, notes, messages and triage move over."""
+    """Fold ``source`` into ``target``: its reports, notes, messages, triage and evidence move over."""
     _require(actor, source, Permission.MERGE_SPLIT)
     _require(actor, target, Permission.MERGE_SPLIT)
     if source.pk == target.pk:
@@ -229,7 +229,8 @@ def merge_cases(*, source: Case, target: Case, actor: Actor) -> Case:
                       Case.objects.select_for_update().get(pk=target.pk))
     if source.merged_into_id or target.merged_into_id:
         raise ValidationError({"target": _("This case was already merged.")})
-    for related in (source.reports, source.notes, source.messages, source.triage_outcomes, source.referrals):
+    for related in (source.reports, source.notes, source.messages, source.triage_outcomes, source.referrals,
+                    source.evidence):
         related.all().update(case=target)
     target.required_steps = _merged_steps(target.required_steps, source.required_steps)
     target.priority = _priority_from_outcomes(target)
@@ -246,7 +247,7 @@ def merge_cases(*, source: Case, target: Case, actor: Actor) -> Case:
 
 @transaction.atomic
 def split_report(*, case: Case, report: Report, actor: Actor) -> Case:
-    """Move one report, with its messages and triage, out into a case of its own."""
+    """Move one report, with its messages, triage and evidence, out into a case of its own."""
     _require(actor, case, Permission.MERGE_SPLIT)
     if report.case_id != case.pk:
         raise ValidationError({"report": _("This report is not part of this case.")})
@@ -257,6 +258,7 @@ def split_report(*, case: Case, report: Report, actor: Actor) -> Case:
     report.case = new_case
     report.save(update_fields=["case"])
     case.messages.filter(report=report).update(case=new_case)
+    case.evidence.filter(report=report).update(case=new_case)
     moved = case.triage_outcomes.filter(report=report)
     steps = _merged_steps(*(outcome.required_steps for outcome in moved))
     moved.update(case=new_case)

@@ -14,4 +14,8 @@ urlpatterns = [
     path("<int:case_id>/refer/", views.refer, name="refer"),
     path("<int:case_id>/merge/", views.merge, name="merge"),
     path("<int:case_id>/split/", views.split, name="split"),
+    path("<int:case_id>/evidence/", views.add_evidence, name="add_evidence"),
+    path("<int:case_id>/evidence/export/", views.export_evidence, name="export_evidence"),
+    path("<int:case_id>/evidence/<int:item_id>/view/", views.view_evidence, name="view_evidence"),
+    path("<int:case_id>/evidence/<int:item_id>/download/", views.download_evidence, name="download_evidence"),
 ]

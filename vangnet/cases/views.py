@@ -10,8 +10,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,11 +21,15 @@ from vangnet.accounts.choices import Permission
 from vangnet.accounts.selectors import permissions_for_user
 from vangnet.audit.services import Actor
 from vangnet.directory.models import ReferralOrganisation
+from vangnet.evidence import custody
+from vangnet.evidence.models import EvidenceItem
+from vangnet.evidence.custody import can_view_inline
+from vangnet.evidence.selectors import case_evidence, custody_events
 from vangnet.taxonomy.selectors import active_forms
 
 from . import selectors, services
-from .forms import (AssignOwnerForm, MergeForm, MessageForm, NoteForm, QueueFilterForm, ReferralForm, SplitForm,
-                    StatusForm)
+from .forms import (AssignOwnerForm, EvidenceUploadForm, MergeForm, MessageForm, NoteForm, QueueFilterForm,
+                    ReferralForm, SplitForm, StatusForm)
 from .models import Case
 
 
@@ -64,6 +69,7 @@ def _case_forms(request: HttpRequest, case: Case, data: Any = None, active: str 
         "refer": ReferralForm(data if active == "refer" else None, prefix="refer"),
         "merge": MergeForm(data if active == "merge" else None, prefix="merge"),
         "split": SplitForm(data if active == "split" else None, prefix="split"),
+        "evidence": EvidenceUploadForm(prefix="evidence"),
     }
     forms["assign"].fields["owner"].choices = [(str(m.user_id), m.user.get_username())
                                                for m in selectors.possible_owners(user=request.user, case=case)]
@@ -87,9 +93,19 @@ def _render_case(request: HttpRequest, case: Case, forms: dict[str, Any], status
     return render(request, "cases/case_detail.html", {
         "case": case, "reports": case_file.reports, "forms": forms, "outcomes": case_file.outcomes,
         "notes": case_file.notes, "referrals": case_file.referrals, "timeline": case_file.timeline,
+        "evidence": _evidence_with_custody(request, case),
         "perms": permissions_for_user(user=request.user, organisation_id=case.organisation_id),
         "Permission": Permission, "active_action": active,
     }, status=status)
+
+
+def _evidence_with_custody(request: HttpRequest, case: Case) -> list[EvidenceItem]:
+    items = list(case_evidence(user=request.user, case=case))
+    custody = custody_events(items)
+    for item in items:
+        item.custody = custody.get(item.pk, [])  # type: ignore[attr-defined]
+        item.viewable = can_view_inline(item)  # type: ignore[attr-defined]
+    return items
 
 
 def _case_action(name: str, run: Callable[[HttpRequest, Case, dict[str, Any]], str]) -> Callable[..., HttpResponse]:
@@ -177,3 +193,89 @@ send_message = _case_action("message", _message)
 refer = _case_action("refer", _refer)
 merge = _case_action("merge", _merge)
 split = _case_action("split", _split)
+
+
+@login_required
+@require_POST
+def add_evidence(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Staff add files to a case; all of them are kept or none (one refused file names itself)."""
+    case = selectors.get_case_for_user(user=request.user, case_id=case_id)
+    forms = _case_forms(request, case)
+    form = forms["evidence"] = EvidenceUploadForm(request.POST, request.FILES, prefix="evidence")
+    if form.is_valid():
+        uploads = [(upload.name or "", upload.read()) for upload in form.cleaned_data["attachments"]]
+        try:
+            custody.add_staff_evidence(case=case, files=uploads, actor=_actor(request))
+        except ValidationError as exc:
+            for error in exc.messages:
+                form.add_error("attachments", error)
+        else:
+            count = len(form.cleaned_data["attachments"])
+            messages.success(request, _("%(count)d file(s) added to the evidence.") % {"count": count})
+            return redirect(f"{_case_url(case)}#evidence-heading")
+    return _render_case(request, case, forms, status=400, active="evidence")
+
+
+def _case_url(case: Case) -> str:
+    return reverse("cases:detail", args=[case.pk])
+
+
+def _evidence_item(request: HttpRequest, case_id: int, item_id: int) -> EvidenceItem:
+    case = selectors.get_case_for_user(user=request.user, case_id=case_id)
+    item = case_evidence(user=request.user, case=case).filter(pk=item_id).first()
+    if item is None:
+        raise Http404
+    return item
+
+
+def _guarded(response: HttpResponse) -> HttpResponse:
+    """Evidence never runs as a page of ours, is never cached, and the browser never guesses its type."""
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store, private"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
+
+
+@login_required
+def view_evidence(request: HttpRequest, case_id: int, item_id: int) -> HttpResponse:
+    """A rendition without metadata (images) or the text as plain text; the look is a custody event."""
+    item = _evidence_item(request, case_id, item_id)
+    try:
+        rendition = custody.view_evidence(item=item, actor=_actor(request))
+    except ValidationError as exc:
+        return _guarded(HttpResponse(" ".join(exc.messages), status=409, content_type="text/plain; charset=utf-8"))
+    content_type = rendition.content_type + ("; charset=utf-8" if rendition.content_type == "text/plain" else "")
+    response = HttpResponse(rendition.data, content_type=content_type)
+    extension = "png" if item.kind == "image" else "txt"
+    response["Content-Disposition"] = f'inline; filename="evidence-{item.pk}.{extension}"'
+    return _guarded(response)
+
+
+@login_required
+def download_evidence(request: HttpRequest, case_id: int, item_id: int) -> HttpResponse:
+    """The original, byte for byte, always as an attachment: active content is never rendered by us."""
+    item = _evidence_item(request, case_id, item_id)
+    try:
+        data = custody.download_evidence(item=item, actor=_actor(request))
+    except ValidationError as exc:
+        return _guarded(HttpResponse(" ".join(exc.messages), status=410, content_type="text/plain; charset=utf-8"))
+    response = HttpResponse(data, content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="{custody.download_name(item)}"'
+    return _guarded(response)
+
+
+@login_required
+@require_POST
+def export_evidence(request: HttpRequest, case_id: int) -> HttpResponse:
+    """A signed bundle for police and prosecution (originals, manifest, signature, README)."""
+    case = selectors.get_case_for_user(user=request.user, case_id=case_id)
+    try:
+        export = custody.export_case_bundle(case=case, actor=_actor(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(f"{_case_url(case)}#evidence-heading")
+    response = HttpResponse(export.data, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response["X-Signing-Key-SHA256"] = export.fingerprint
+    return _guarded(response)

@@ -39,10 +39,10 @@ def validate_unicode(value: object) -> None:
         raise ValidationError(INVALID_UNICODE_MESSAGE, code="invalid_unicode")
 
 
-def _guarded(clean: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def clean_valid_unicode(value: Any) -> Any:
+def _guarded(clean: Callable[..., Any]) -> Callable[..., Any]:
+    def clean_valid_unicode(value: Any, *args: Any) -> Any:  # a FileField's clean also takes ``initial``
         validate_unicode(value)
-        return clean(value)
+        return clean(value, *args)
 
     clean_valid_unicode.unicode_guarded = True  # type: ignore[attr-defined]
     return clean_valid_unicode

@@ -101,12 +101,14 @@ class StaffView:
     data: Callable[[Scene], Mapping[str, str]] = _no_data
     done: Callable[[Scene], bool] | None = None
     shows_case: bool = False
+    kwargs: Callable[[Scene], Mapping[str, Any]] = _no_data  # more URL arguments (an evidence item's id)
 
     def __str__(self) -> str:
         return self.url_name
 
     def url(self, scene: Scene) -> str:
-        return reverse(self.url_name, kwargs={"case_id": scene.case.pk} if self.takes_case else None)
+        return reverse(self.url_name, kwargs={"case_id": scene.case.pk, **self.kwargs(scene)} if self.takes_case
+                       else None)
 
     def call(self, client: Client, scene: Scene) -> Response:
         send = client.post if self.method == "post" else client.get

@@ -12,6 +12,7 @@ from django.core.files.storage import Storage, storages
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from vangnet.audit.services import Actor, record_event
 from vangnet.hashing.hashers import HASHERS
@@ -19,13 +20,14 @@ from vangnet.intake.choices import MINOR_AGE_BANDS
 
 from . import vault
 from .choices import EvidenceEvent, Kind, Source
-from .media import detect
+from .media import MediaType, detect
 from .models import EvidenceItem
 from .rendition import has_location
 
 MAX_FILE_BYTES = 25 * 1024 * 1024
 MAX_CASE_BYTES = 500 * 1024 * 1024
-DISCARD_REASON = "the case concerns a minor and sexual imagery: only the hashes are kept"
+# Stored in English and shown translated (the case page translates it), so the catalogue knows it.
+DISCARD_REASON = gettext_noop("The case concerns a minor and sexual imagery: only the hashes are kept.")
 
 
 def evidence_storage() -> Storage:
@@ -38,15 +40,9 @@ def concerns_minor_sexual_imagery(case: Any) -> bool:
     return case.reports.filter(age_band__in=MINOR_AGE_BANDS, forms__involves_sexual_imagery=True).exists()
 
 
-@transaction.atomic
-def add_evidence(*, case: Any, data: bytes, actor: Actor, source: Source, original_name: str = "",
-                 report: Any = None, source_url: str = "") -> EvidenceItem:
-    """Fingerprint the exact bytes, then seal and store them durably, or discard them by the hard rule.
-
-    Everything about the file is read from its bytes (type, size, hashes) before anything is
-    written. Images of a case about a minor and sexual imagery are hashed in memory and never
-    written anywhere; the event says so. A refused file changes nothing.
-    """
+def check_upload(*, case: Any, data: bytes, pending: int = 0) -> MediaType:
+    """Refuse a file before anything is written: empty, too large, of a kind the vault does not take, or
+    more than the case may hold (``pending``: bytes of other files in the same upload, checked first)."""
     if not data:
         raise ValidationError({"file": _("The file is empty.")})
     if len(data) > MAX_FILE_BYTES:
@@ -56,8 +52,21 @@ def add_evidence(*, case: Any, data: bytes, actor: Actor, source: Source, origin
         raise ValidationError({"file": _("This kind of file cannot be added. Add images, short videos, PDFs, "
                                          "text or chat exports.")})
     stored = case.evidence.aggregate(total=Sum("size"))["total"] or 0
-    if stored + len(data) > MAX_CASE_BYTES:
+    if stored + pending + len(data) > MAX_CASE_BYTES:
         raise ValidationError({"file": _("This case holds as much evidence as it can.")})
+    return media
+
+
+@transaction.atomic
+def add_evidence(*, case: Any, data: bytes, actor: Actor, source: Source, original_name: str = "",
+                 report: Any = None, source_url: str = "") -> EvidenceItem:
+    """Fingerprint the exact bytes, then seal and store them durably, or discard them by the hard rule.
+
+    Everything about the file is read from its bytes (type, size, hashes) before anything is
+    written. Images of a case about a minor and sexual imagery are hashed in memory and never
+    written anywhere; the event says so. A refused file changes nothing.
+    """
+    media = check_upload(case=case, data=data)
     sha256 = HASHERS["sha256"].hash_bytes(data)
     pdq = HASHERS["pdq"].hash_bytes(data) if media.kind == Kind.IMAGE else None
     discard = media.kind in {Kind.IMAGE, Kind.VIDEO} and concerns_minor_sexual_imagery(case)

@@ -9,10 +9,17 @@ from typing import Any
 
 import pytest
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from vangnet.accounts.choices import Permission
+from vangnet.audit.models import Event
+from vangnet.audit.services import Actor
 from vangnet.cases.choices import CaseStatus
 from vangnet.cases.models import Case, Message, Referral
 from vangnet.common.testing import Scene, StaffView, StaffViewTests
+from vangnet.evidence.choices import Source
+from vangnet.evidence.models import EvidenceItem
+from vangnet.evidence.services import add_evidence
 from vangnet.intake.models import Report
 
 
@@ -43,7 +50,20 @@ CASE_VIEWS = [
             lambda s: _case(s).merged_into_id == s.objects["target"].pk),
     _action("split", Permission.MERGE_SPLIT, lambda s: {"split-report": str(s.objects["second"].pk)},
             lambda s: Report.objects.get(pk=s.objects["second"].pk).case_id != s.case.pk),
+    _action("add_evidence", Permission.WORK_CASES,
+            lambda s: {"evidence-attachments": SimpleUploadedFile("chat.txt", b"[21:14] he: I know where you live")},
+            lambda s: EvidenceItem.objects.filter(case=s.case, source=Source.STAFF).exists()),
+    StaffView("cases:view_evidence", kwargs=lambda s: {"item_id": s.objects["item"].pk},
+              done=lambda s: _custody(s, "evidence.viewed")),
+    StaffView("cases:download_evidence", kwargs=lambda s: {"item_id": s.objects["item"].pk},
+              done=lambda s: _custody(s, "evidence.downloaded")),
+    StaffView("cases:export_evidence", method="post", permission=Permission.EXPORT_EVIDENCE,
+              done=lambda s: _custody(s, "evidence.exported")),
 ]
+
+
+def _custody(scene: Scene, event_type: str) -> bool:
+    return Event.objects.filter(event_type=event_type, subject_id=str(scene.objects["item"].pk)).exists()
 
 
 class TestCasePages(StaffViewTests):
@@ -57,5 +77,8 @@ class TestCasePages(StaffViewTests):
         target = submit(urls="https://b.example/1").report.case
         case = first.report.case
         assert second.report.case_id == case.pk and first.report.consent_share_with is not None
+        item = add_evidence(case=case, report=first.report, data=b"screenshot text", actor=Actor.reporter(),
+                            source=Source.REPORTER)
         return Scene(organisation=helpline, other_organisation=other_org, case=case,
-                     objects={"report": first.report, "second": second.report, "target": target, "owner": case_owner})
+                     objects={"report": first.report, "second": second.report, "target": target, "owner": case_owner,
+                              "item": item})
