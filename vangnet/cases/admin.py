@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from vangnet.accounts.access import RestrictedQuerySet
 from vangnet.accounts.choices import Permission
@@ -36,8 +37,12 @@ class CaseAdmin(ReadOnlyAdmin):
     of organisations where she holds a role that may view cases, none without a membership.
     """
 
-    list_display = ["reference", "organisation", "status", "priority", "owner", "created_at"]
-    list_filter = ["status", "priority", "organisation"]
+    list_display = ["reference", "organisation", "status", "priority", "owner", "created_at", "legal_hold"]
+    list_filter = ["status", "priority", "organisation", ("legal_hold_set_at", admin.EmptyFieldListFilter)]
+
+    @admin.display(boolean=True, description=_("legal hold"))
+    def legal_hold(self, obj: Case) -> bool:
+        return obj.on_legal_hold
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:
         cases = super().get_queryset(request)

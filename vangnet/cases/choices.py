@@ -68,6 +68,8 @@ class CaseEvent(models.TextChoices):
     MERGED = "case.merged", _("Cases merged")
     SPLIT = "case.split", _("Report split into a new case")
     ERASED = "case.erased", _("Case texts erased after the retention period")
+    LEGAL_HOLD_SET = "case.legal_hold_set", _("Legal hold set")
+    LEGAL_HOLD_LIFTED = "case.legal_hold_lifted", _("Legal hold lifted")
 
 
 @register_event_types

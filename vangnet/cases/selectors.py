@@ -134,11 +134,25 @@ def possible_owners(*, user: User | AnonymousUser, case: Case) -> QuerySet[Membe
 
 
 def cases_past_retention(*, closed_before: datetime) -> QuerySet[Case]:
-    """Closed cases whose texts have not been erased yet, closed before the cut-off.
+    """Closed cases whose texts have not been erased yet, closed before the cut-off, not on legal hold.
 
     A read for the retention job, not for staff, so it is not restricted to a user.
     """
-    return Case.objects.filter(status=CaseStatus.CLOSED, closed_at__lt=closed_before, texts_erased_at__isnull=True)
+    return Case.objects.filter(status=CaseStatus.CLOSED, closed_at__lt=closed_before, texts_erased_at__isnull=True,
+                               legal_hold_set_at__isnull=True)
+
+
+def lock_case_for_retention(*, case_id: int) -> Case | None:
+    """The case, locked until the transaction ends, if it is closed and not on legal hold; else None.
+
+    For retention jobs, before they delete anything of a case. A legal hold set at the same
+    moment either commits first (then the case is not returned: PostgreSQL re-reads the row)
+    or waits for the job. A case another run (or a staff member) holds locked is passed over
+    on PostgreSQL (``skip_locked``) and handled the next day; SQLite runs one writer at a time.
+    """
+    cases = Case.objects.filter(pk=case_id, status=CaseStatus.CLOSED, closed_at__isnull=False,
+                                legal_hold_set_at__isnull=True)
+    return cases.select_for_update(skip_locked=connection.features.has_select_for_update_skip_locked).first()
 
 
 RULES_KEY = "cases:active-triage-rules"

@@ -296,6 +296,66 @@ def erase_case_texts(*, case: Case, actor: Actor) -> None:
     record_event(actor=actor, event_type=CaseEvent.ERASED, subject=case, data={"closed_at": case.closed_at})
 
 
+MAX_HOLD_REASON = 500
+
+
+def _require_owner_or_coordinator(actor: Actor, case: Case) -> None:
+    """The case owner, while she still works on cases here, or whoever may assign case owners (supervisor, admin)."""
+    user = actor.user
+    if user is None:
+        raise PermissionDenied(_("You may not do this for this case."))
+    owner = case.owner_id is not None and case.owner_id == user.pk
+    if not (owner and user_has_permission(user=user, organisation_id=case.organisation_id,
+                                          permission=Permission.WORK_CASES)):
+        _require(actor, case, Permission.ASSIGN)
+
+
+@transaction.atomic
+def set_legal_hold(*, case: Case, reason: str, actor: Actor) -> Case:
+    """Put the case on legal hold ("bewaarplicht"): no retention period deletes anything of it until lifted.
+
+    Evidence bytes, the reporters' personal data and the staff texts all stay. For the case
+    owner or a supervisor/administrator; the reason (for example a police request) is required.
+    Setting it again replaces the reason and keeps the original moment and person.
+    """
+    case = Case.objects.select_for_update().get(pk=case.pk)  # the owner as she is now
+    _require_owner_or_coordinator(actor, case)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("This field is required.")})
+    if len(reason) > MAX_HOLD_REASON:
+        raise ValidationError({"reason": _("Keep this under %(max)d characters.") % {"max": MAX_HOLD_REASON}})
+    previous = case.legal_hold_reason
+    if not case.on_legal_hold:
+        case.legal_hold_set_at = timezone.now()
+        case.legal_hold_set_by = actor.user
+    case.legal_hold_reason = reason
+    case.save(update_fields=["legal_hold_reason", "legal_hold_set_at", "legal_hold_set_by", "updated_at"])
+    record_event(actor=actor, event_type=CaseEvent.LEGAL_HOLD_SET, subject=case,
+                 data={"reason": reason, "previous_reason": previous or None})
+    return case
+
+
+@transaction.atomic
+def lift_legal_hold(*, case: Case, actor: Actor) -> Case:
+    """End the legal hold: from the next daily housekeeping on, the retention periods apply again.
+
+    Periods are counted from the closing as always, so what expired during the hold goes in
+    that next run. The same people as for setting it; the event keeps the reason and since when.
+    """
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    _require_owner_or_coordinator(actor, case)
+    if not case.on_legal_hold:
+        raise ValidationError(_("This case is not on legal hold."))
+    assert case.legal_hold_set_at is not None
+    data = {"reason": case.legal_hold_reason, "set_at": case.legal_hold_set_at.isoformat(),
+            "set_by": case.legal_hold_set_by.get_username() if case.legal_hold_set_by else None}
+    case.legal_hold_reason, case.legal_hold_set_at, case.legal_hold_set_by = "", None, None
+    case.save(update_fields=["legal_hold_reason", "legal_hold_set_at", "legal_hold_set_by", "updated_at"])
+    record_event(actor=actor, event_type=CaseEvent.LEGAL_HOLD_LIFTED, subject=case, data=data)
+    return case
+
+
 RULE_FIELDS = ("name", "conditions", "priority", "required_steps", "is_active", "order")
 
 

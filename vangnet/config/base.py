@@ -7,7 +7,7 @@ from pathlib import Path
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from .env import database_from_url, env_bool, env_int, env_list, env_str, env_trusted_proxies
+from .env import database_from_url, env_bool, env_days_by_name, env_int, env_list, env_str, env_trusted_proxies
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("VANGNET_DATA_DIR", str(Path.cwd() / "var")))
@@ -200,6 +200,23 @@ VANGNET_SITE_URL = env_str("VANGNET_SITE_URL", "http://127.0.0.1:8000")
 VANGNET_QUICK_EXIT_URL = env_str("VANGNET_QUICK_EXIT_URL", "https://www.google.com/search?q=weerbericht")
 # Personal data of a closed case is erased this many days after closing (vangnet apply_retention).
 VANGNET_RETENTION_DAYS = env_int("VANGNET_RETENTION_DAYS", 365)
+# Evidence files (vangnet.evidence), per kind: this many days after the case closed, the daily
+# housekeeping deletes the stored bytes and the file's name and source URL. The item's row stays
+# with its hashes, size, type and times, and its custody events: a hash cannot show the picture,
+# but it recognises the same picture when it is posted again, and the custody chain stays whole.
+# Captures of a URL (made by staff, whatever their kind) use "capture". A case on legal hold keeps
+# everything. Override some: VANGNET_EVIDENCE_RETENTION_DAYS="image=90,capture=730". Defaults:
+# - image, video: 180 days. Often intimate images of her, the most harmful data the system holds if
+#   it leaks, and a screenshot cannot be told from a photograph, so every image gets the strict
+#   period. The kept hashes do the re-upload recognition without them; half a year after closing
+#   leaves time to make the export for police (longer: a legal hold).
+# - document, text, archive: as long as her personal data (VANGNET_RETENTION_DAYS): chats and PDFs
+#   are her account of what happened, erased together with the case's texts.
+# - capture: as long as the case file too. A capture proves what a provider hosted and when, which
+#   a notice's follow-up and an escalation lean on; it may show the same pictures, so not longer.
+VANGNET_EVIDENCE_RETENTION_DAYS = env_days_by_name("VANGNET_EVIDENCE_RETENTION_DAYS", {
+    "image": 180, "video": 180, "document": VANGNET_RETENTION_DAYS, "text": VANGNET_RETENTION_DAYS,
+    "archive": VANGNET_RETENTION_DAYS, "capture": VANGNET_RETENTION_DAYS})
 VANGNET_MAX_DESCRIPTION_CHARS = 8000
 VANGNET_MAX_URLS = 20
 VANGNET_MAX_URL_CHARS = 2000

@@ -54,6 +54,27 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_days_by_name(name: str, default: dict[str, int]) -> dict[str, int]:
+    """A number of days per name, e.g. ``image=90,capture=730``; names left out keep their default.
+
+    Only the names in ``default`` may be given, each a whole number of days of at least 1, so a
+    typing error fails at start instead of keeping something for a period nobody chose.
+    """
+    result = dict(default)
+    for item in env_list(name, []):
+        key, sep, days = (part.strip() for part in item.partition("="))
+        if not sep or key not in default:
+            raise ImproperlyConfigured(
+                f"{name} takes name=days pairs with names from {', '.join(sorted(default))}, not {item!r}.")
+        try:
+            result[key] = int(days)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {key} must be a whole number of days, not {days!r}.") from exc
+        if result[key] < 1:
+            raise ImproperlyConfigured(f"{name}: {key} must be at least 1 day, not {days!r}.")
+    return result
+
+
 def database_from_url(url: str) -> dict[str, object]:
     """Turn ``sqlite:///path`` or ``postgres://user:pw@host:port/name`` into DATABASES['default']."""
     from urllib.parse import unquote, urlsplit

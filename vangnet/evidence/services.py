@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import functools
 import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from vangnet.audit.services import Actor, record_event
+from vangnet.cases.choices import CaseStatus
+from vangnet.cases.selectors import lock_case_for_retention
 from vangnet.hashing.hashers import HASHERS
 from vangnet.intake.choices import MINOR_AGE_BANDS
 
@@ -118,3 +123,65 @@ def rotate_evidence_key(*, actor: Actor) -> int:
             transaction.on_commit(functools.partial(storage.delete, old_name))
             changed += 1
     return changed
+
+
+# Stored in English and shown translated, like DISCARD_REASON.
+PURGE_REASON = gettext_noop("The retention period ended: the file was deleted, its hashes are kept.")
+CAPTURE_PERIOD = "capture"
+
+
+def retention_days(*, item: EvidenceItem) -> int:
+    """Days after the case closed that ``item``'s bytes are kept (``VANGNET_EVIDENCE_RETENTION_DAYS``).
+
+    Captures of a URL count as "capture" whatever their kind. A kind the setting does not name
+    (one added later) gets the longest period: deleting evidence too early cannot be undone.
+    """
+    periods: dict[str, int] = settings.VANGNET_EVIDENCE_RETENTION_DAYS
+    key = CAPTURE_PERIOD if item.source == Source.CAPTURE else item.kind
+    return periods.get(key, max(periods.values()))
+
+
+def purge_expired_evidence(*, actor: Actor, now: datetime | None = None) -> int:
+    """Delete the bytes, file name and source URL of evidence whose retention period ended; return how many items.
+
+    Run by the daily housekeeping (``intake.tasks.apply_retention_daily``). Each item's period
+    runs from its case's closing; a reopened case stops it, a case on legal hold keeps
+    everything. The row stays with its hashes, size and type, ``purged_at`` and the reason, and
+    an ``evidence.deleted`` event records each purge. Case by case, in its own transaction under
+    the case's lock (``cases.selectors.lock_case_for_retention``), so a legal hold set meanwhile
+    is seen and two runs at once purge each item once. The stored file is deleted after the row's
+    change commits (a failed commit leaves the file where the row still points).
+    """
+    now = now or timezone.now()
+    shortest = min(settings.VANGNET_EVIDENCE_RETENTION_DAYS.values())
+    case_ids = list(EvidenceItem.objects.filter(
+        purged_at__isnull=True, case__status=CaseStatus.CLOSED, case__legal_hold_set_at__isnull=True,
+        case__closed_at__lt=now - timedelta(days=shortest)).values_list("case_id", flat=True).distinct()
+        .order_by("case_id"))
+    storage = evidence_storage()
+    purged = 0
+    for case_id in case_ids:
+        with transaction.atomic():
+            case = lock_case_for_retention(case_id=case_id)
+            if case is None:
+                continue
+            assert case.closed_at is not None
+            for item in EvidenceItem.objects.select_for_update().filter(case_id=case_id, purged_at__isnull=True):
+                days = retention_days(item=item)
+                if case.closed_at >= now - timedelta(days=days):
+                    continue
+                stored_as = item.storage_name
+                item.storage_name, item.original_name, item.source_url = "", "", ""
+                item.discarded_reason = item.discarded_reason or PURGE_REASON
+                item.purged_at = timezone.now()
+                item.save(update_fields=["storage_name", "original_name", "source_url", "discarded_reason",
+                                         "purged_at"])
+                if stored_as:
+                    transaction.on_commit(functools.partial(storage.delete, stored_as), robust=True)
+                record_event(actor=actor, event_type=EvidenceEvent.DELETED, subject=item,
+                             organisation_id=case.organisation_id,
+                             data={"sha256": item.sha256, "kind": item.kind, "reason": "retention period ended",
+                                   "retention_days": days, "case_closed_at": case.closed_at.isoformat(),
+                                   "bytes_deleted": bool(stored_as)})
+                purged += 1
+    return purged

@@ -198,7 +198,8 @@ def apply_retention(*, actor: Actor, now: datetime | None = None) -> int:
     """Erase personal data of cases closed longer than ``VANGNET_RETENTION_DAYS`` ago; return how many cases.
 
     Run daily (``vangnet apply_retention``). A reopened case starts its period again when it
-    closes again.
+    closes again; a case on legal hold keeps everything until the hold is lifted. Evidence
+    files have periods of their own (``evidence.services.purge_expired_evidence``).
     """
     cutoff = (now or timezone.now()) - timedelta(days=settings.VANGNET_RETENTION_DAYS)
     cases = list(case_selectors.cases_past_retention(closed_before=cutoff).select_for_update())

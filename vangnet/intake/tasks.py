@@ -36,13 +36,17 @@ def send_receipt(*, report_id: int, sealed_secret: str = "") -> bool:
 @cron("30 3 * * *")
 @task()
 def apply_retention_daily() -> dict[str, int]:
-    """Every night: erase personal data of long-closed cases and expired Idempotency-Key answers."""
+    """Every night: erase personal data of long-closed cases, purge evidence files whose period ended
+    (both skip cases on legal hold), and drop expired Idempotency-Key answers."""
     from vangnet.audit.services import Actor
+    from vangnet.evidence.services import purge_expired_evidence
 
     from .idempotency import prune_expired_keys
     from .services import apply_retention
 
-    return {"cases": apply_retention(actor=Actor.system("retention")), "idempotency_keys": prune_expired_keys()}
+    actor = Actor.system("retention")
+    return {"cases": apply_retention(actor=actor), "evidence": purge_expired_evidence(actor=actor),
+            "idempotency_keys": prune_expired_keys()}
 
 
 @cron("15 * * * *")

@@ -111,3 +111,18 @@ def test_an_smtp_host_in_the_environment_sends_over_smtp_again(tmp_path) -> None
     result = _manage("shell", "-c", show, DJANGO_SETTINGS_MODULE="vangnet.config.dev", VANGNET_DATA_DIR=str(tmp_path),
                      VANGNET_EMAIL_HOST="127.0.0.1")
     assert result.stdout.strip().splitlines()[-1] == "django.core.mail.backends.smtp.EmailBackend"
+
+
+def test_days_by_name_override_some_defaults_and_refuse_typing_errors(monkeypatch) -> None:
+    from vangnet.config.env import env_days_by_name
+
+    defaults = {"image": 180, "text": 365}
+    monkeypatch.delenv("VANGNET_DAYS", raising=False)
+    assert env_days_by_name("VANGNET_DAYS", defaults) == defaults
+    monkeypatch.setenv("VANGNET_DAYS", " image = 90 ,")
+    assert env_days_by_name("VANGNET_DAYS", defaults) == {"image": 90, "text": 365}
+    assert defaults == {"image": 180, "text": 365}, "the defaults are not changed"
+    for bad in ("imag=90", "image", "image=ninety", "image=0", "image=-5"):
+        monkeypatch.setenv("VANGNET_DAYS", bad)
+        with pytest.raises(ImproperlyConfigured, match="VANGNET_DAYS"):
+            env_days_by_name("VANGNET_DAYS", defaults)
