@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from vangnet.accounts.choices import Role
 from vangnet.accounts.models import Membership
@@ -61,7 +61,7 @@ def test_lifting_clears_the_hold_and_logs_what_it_was(owned_case, case_owner) ->
     event = Event.objects.get(event_type=CaseEvent.LEGAL_HOLD_LIFTED)
     assert event.actor_user == case_owner and event.data == {"reason": "Police request",
                                                              "set_at": set_at.isoformat(), "set_by": "carla"}
-    with pytest.raises(ValidationError, match="not on legal hold"):
+    with translation.override("en"), pytest.raises(ValidationError, match="not on legal hold"):
         services.lift_legal_hold(case=owned_case, actor=staff(case_owner))
     chain_all_pending()
     assert list(verify_chain()) == []
