@@ -275,7 +275,11 @@ def export_evidence(request: HttpRequest, case_id: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(f"{_case_url(case)}#evidence-heading")
+    if export.timestamp == "unavailable":
+        messages.warning(request, _("The timestamp authority gave no usable answer: the bundle you downloaded is "
+                                    "signed, but has no independent timestamp. Export again later if you need one."))
     response = HttpResponse(export.data, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response["X-Signing-Key-SHA256"] = export.fingerprint
+    response["X-Timestamp"] = export.timestamp or "not-configured"
     return _guarded(response)

@@ -54,6 +54,8 @@ MIDDLEWARE = [
     "vangnet.common.middleware.NoStoreMiddleware",
     "axes.middleware.AxesMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
+    # Refuses a request larger than VANGNET_UPLOAD_MAX_BYTES before its body is read (before the CSRF check).
+    "vangnet.common.uploads.UploadLimitMiddleware",
 ]
 
 ROOT_URLCONF = "vangnet.config.urls"
@@ -160,8 +162,20 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
-DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024  # no uploads in the report flow yet; bodies stay small
+# Request sizes, set deliberately. Everything but files (a report, a JSON body) stays small.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+# Evidence uploads: one request carries at most VANGNET_UPLOAD_MAX_BYTES (checked from Content-Length
+# before the body is read: vangnet.common.uploads), each file at most evidence.services.MAX_FILE_BYTES
+# (25 MB), at most VANGNET_UPLOAD_MAX_FILES files per form (a friendly error) and never more than
+# DATA_UPLOAD_MAX_NUMBER_FILES (Django's hard stop, a plain 400). Uploaded files stay in memory, never in
+# a temporary file: the vault seals them before they reach a disk, and sexual images of a minor must
+# never be written anywhere. The per-request limit bounds that memory.
+VANGNET_UPLOAD_MAX_BYTES = env_int("VANGNET_UPLOAD_MAX_BYTES", 64 * 1024 * 1024)
+VANGNET_UPLOAD_MAX_FILES = 10
+DATA_UPLOAD_MAX_NUMBER_FILES = 50
+FILE_UPLOAD_MAX_MEMORY_SIZE = VANGNET_UPLOAD_MAX_BYTES
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
 
 MAILERS = {
     "default": {
@@ -189,11 +203,20 @@ LOGGING = {
 
 # Master keys that wrap each evidence file's own key (see vangnet.evidence.vault); derived if empty.
 VANGNET_EVIDENCE_KEYS = env_str("VANGNET_EVIDENCE_KEYS", "")
+# An RFC 3161 timestamp authority for evidence bundles (optional; see vangnet.evidence.timestamp):
+# its URL, and the PEM file of its certificate to check every answer against.
+VANGNET_TIMESTAMP_URL = env_str("VANGNET_TIMESTAMP_URL", "")
+VANGNET_TIMESTAMP_CERTIFICATE = env_str("VANGNET_TIMESTAMP_CERTIFICATE", "")
 # Keys for personal text at rest (see vangnet.common.crypto); derived from SECRET_KEY if empty.
 VANGNET_FIELD_ENCRYPTION_KEYS = env_list("VANGNET_FIELD_ENCRYPTION_KEYS", [])
 # Keys for the keyed hash of normalised URLs (see vangnet.common.crypto.url_hash_keys); derived
 # from SECRET_KEY if empty.
 VANGNET_URL_HASH_KEYS = env_list("VANGNET_URL_HASH_KEYS", [])
+
+# Fetching URLs that people chose (vangnet.common.safefetch: evidence capture) never reaches
+# loopback, private or other non-public addresses. Only tests switch loopback on, to fetch from
+# servers they start themselves; nothing reads this from the environment.
+VANGNET_FETCH_ALLOW_LOOPBACK = False
 
 # Domain settings.
 VANGNET_SITE_URL = env_str("VANGNET_SITE_URL", "http://127.0.0.1:8000")
@@ -223,6 +246,7 @@ VANGNET_MAX_URL_CHARS = 2000
 # Rate limits for the public, unauthenticated entry points (django-ratelimit syntax).
 VANGNET_REPORT_RATE = env_str("VANGNET_REPORT_RATE", "20/h")
 VANGNET_API_REPORTS_PER_MINUTE = env_int("VANGNET_API_REPORTS_PER_MINUTE", 600)  # per partner token
+VANGNET_API_EVIDENCE_PER_MINUTE = env_int("VANGNET_API_EVIDENCE_PER_MINUTE", 120)  # evidence uploads per token
 VANGNET_FOLLOWUP_IP_RATE = env_str("VANGNET_FOLLOWUP_IP_RATE", "30/h")
 VANGNET_FOLLOWUP_CODE_FAILURES = env_int("VANGNET_FOLLOWUP_CODE_FAILURES", 5)
 VANGNET_FOLLOWUP_LOCKOUT_SECONDS = env_int("VANGNET_FOLLOWUP_LOCKOUT_SECONDS", 15 * 60)

@@ -10,7 +10,9 @@ A bundle is a zip with:
 - ``signing-key.pem``: the organisation's public key (compare its fingerprint with the one the
   organisation publishes);
 - ``README.txt``: how to verify with standard tools (``sha256sum``, ``openssl``) or the short
-  Python script in it that needs only the standard library and ``cryptography``.
+  Python script in it that needs only the standard library and ``cryptography``;
+- ``manifest.tst`` (only where a timestamp authority is configured): an RFC 3161 timestamp
+  token over the exact bytes of ``manifest.json``.
 
 ``verify_bundle`` checks the signature, that every file in the manifest is there with its size
 and hash, and that nothing else is; it names each altered, missing or extra file.
@@ -22,7 +24,7 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,9 +32,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-MANIFEST, SUMS, SIGNATURE, PUBLIC_KEY, README = (
-    "manifest.json", "SHA256SUMS", "manifest.sig", "signing-key.pem", "README.txt")
-FIXED = {MANIFEST, SUMS, SIGNATURE, PUBLIC_KEY, README}
+MANIFEST, SUMS, SIGNATURE, PUBLIC_KEY, README, TIMESTAMP = (
+    "manifest.json", "SHA256SUMS", "manifest.sig", "signing-key.pem", "README.txt", "manifest.tst")
+FIXED = {MANIFEST, SUMS, SIGNATURE, PUBLIC_KEY, README, TIMESTAMP}
 FORMAT = "vangnet-evidence-bundle/1"
 
 README_TEXT = """vangnet evidence bundle
@@ -49,6 +51,10 @@ helpline signed. To check that nothing was changed:
        openssl pkey -pubin -in signing-key.pem -outform DER | sha256sum
 3. SHA256SUMS matches the manifest: every "sha256" in manifest.json appears in SHA256SUMS
    for the same file name, and no other file is in files/.
+4. Only if manifest.tst is present: an independent timestamp authority confirmed when the
+   manifest existed (RFC 3161). With the authority's CA certificate:
+       openssl ts -verify -data manifest.json -in manifest.tst -token_in -CAfile TSA-CA.pem
+       openssl ts -reply -in manifest.tst -token_in -token_out -text    (shows the time)
 
 The same checks in Python (standard library and the "cryptography" package only):
 
@@ -93,8 +99,11 @@ def _safe_name(name: str) -> str:
 
 
 def build_bundle(files: Iterable[BundleFile], *, signing_key: Ed25519PrivateKey,
-                 about: dict[str, Any]) -> bytes:
-    """The zip's bytes. ``about`` (case reference, exported by, when, custody events) goes into the manifest."""
+                 about: dict[str, Any], timestamper: Callable[[bytes], bytes | None] | None = None) -> bytes:
+    """The zip's bytes. ``about`` (case reference, exported by, when, custody events) goes into the manifest.
+
+    ``timestamper`` gets the manifest's exact bytes and returns an RFC 3161 token (or None).
+    """
     entries = []
     seen: set[str] = set()
     for item in files:
@@ -118,6 +127,9 @@ def build_bundle(files: Iterable[BundleFile], *, signing_key: Ed25519PrivateKey,
         archive.writestr(SIGNATURE, signing_key.sign(manifest))
         archive.writestr(PUBLIC_KEY, public)
         archive.writestr(README, README_TEXT)
+        token = timestamper(manifest) if timestamper else None
+        if token:
+            archive.writestr(TIMESTAMP, token)
     return buffer.getvalue()
 
 
@@ -144,6 +156,8 @@ def verify_bundle(data: bytes, *, trusted_key: Ed25519PublicKey | None = None) -
         except (InvalidSignature, ValueError, AssertionError):
             check.problems.append("manifest.json: the signature does not match (the manifest was altered)")
             return check
+        if TIMESTAMP in names and not _stamps(archive.read(TIMESTAMP), manifest_bytes):
+            check.problems.append(f"{TIMESTAMP}: the timestamp is not for this manifest")
         listed = {f["name"]: f for f in json.loads(manifest_bytes)["files"]}
         present = {name[len("files/"):] for name in names if name.startswith("files/")}
         for name in sorted(set(listed) - present):
@@ -157,3 +171,9 @@ def verify_bundle(data: bytes, *, trusted_key: Ed25519PublicKey | None = None) -
         for name in sorted(names - FIXED - {f"files/{n}" for n in present}):
             check.problems.append(f"{name}: extra file, not in the manifest")
     return check
+
+
+def _stamps(token: bytes, manifest: bytes) -> bool:
+    from .timestamp import stamps  # rfc3161ng is only loaded where a bundle carries a timestamp
+
+    return stamps(token, manifest)

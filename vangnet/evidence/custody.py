@@ -22,6 +22,7 @@ from vangnet.accounts.selectors import user_has_permission
 from vangnet.audit.models import Event
 from vangnet.audit.services import Actor, record_event
 
+from . import timestamp
 from .bundle import BundleFile, build_bundle
 from .choices import EvidenceEvent, Kind, Source
 from .media import MediaType
@@ -140,6 +141,7 @@ class Export:
     filename: str
     data: bytes
     fingerprint: str
+    timestamp: str = ""  # "stamped", "unavailable" (configured, but no usable answer) or "" (not configured)
 
 
 @transaction.atomic
@@ -170,11 +172,26 @@ def export_case_bundle(*, case: Any, actor: Actor) -> Export:
     reference = getattr(case, "reference", str(case.pk))
     for item in items:
         _log(item, actor, EvidenceEvent.EXPORTED, signing_key=key.fingerprint)
-    data = build_bundle(files, signing_key=_private_key(key), about={
+    outcome = ""
+
+    def stamp(manifest: bytes) -> bytes | None:
+        nonlocal outcome
+        if not timestamp.is_configured():
+            return None
+        try:
+            token = timestamp.timestamp(manifest)
+        except timestamp.TimestampUnavailable:
+            outcome = "unavailable"  # the bundle is still signed: police get it now, without the third party's time
+            return None
+        outcome = "stamped"
+        return token
+
+    data = build_bundle(files, signing_key=_private_key(key), timestamper=stamp, about={
         "case": reference, "organisation": case.organisation.name, "exported_at": now.isoformat(),
         "exported_by": actor.label, "signing_key_sha256": key.fingerprint, "items_without_file": without_bytes,
         "custody": _custody([i.pk for i in items])})
-    return Export(filename=f"evidence-{reference}-{now:%Y%m%d-%H%M%S}.zip", data=data, fingerprint=key.fingerprint)
+    return Export(filename=f"evidence-{reference}-{now:%Y%m%d-%H%M%S}.zip", data=data, fingerprint=key.fingerprint,
+                  timestamp=outcome)
 
 
 _EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp",
