@@ -17,3 +17,5 @@ VANGNET_FIELD_ENCRYPTION_KEYS = env_list("VANGNET_FIELD_ENCRYPTION_KEYS", [env_s
 VANGNET_URL_HASH_KEYS = env_list("VANGNET_URL_HASH_KEYS", [env_str("VANGNET_URL_HASH_KEYS")])
 # Evidence files stay readable only with their master keys: production keeps them apart too.
 VANGNET_EVIDENCE_KEYS = env_str("VANGNET_EVIDENCE_KEYS")
+# Never fetch from this machine's own addresses (vangnet.common.safefetch), whatever else is set.
+VANGNET_FETCH_ALLOW_LOOPBACK = False
