@@ -85,3 +85,12 @@ class EvidenceUploadForm(UnicodeSafeForm):
         if len(files) > MAX_FILES_PER_UPLOAD:
             raise forms.ValidationError(_("Add at most %(count)d files at once.") % {"count": MAX_FILES_PER_UPLOAD})
         return files
+
+
+class LegalHoldForm(UnicodeSafeForm):
+    reason = forms.CharField(label=_("Why (for example: police request, reference)"), max_length=500,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class LiftLegalHoldForm(UnicodeSafeForm):
+    confirm = forms.BooleanField(label=_("Yes: from tomorrow's housekeeping on, the retention periods apply again"))

@@ -13,6 +13,7 @@ from django.http import Http404
 from vangnet.accounts.access import roles_granting
 from vangnet.accounts.choices import Permission
 from vangnet.accounts.models import Membership
+from vangnet.accounts.selectors import permissions_for_user
 from vangnet.audit.models import Event
 from vangnet.audit.selectors import events_for_case
 from vangnet.common.refcache import cached
@@ -131,6 +132,15 @@ def possible_owners(*, user: User | AnonymousUser, case: Case) -> QuerySet[Membe
     seen = visible_cases(user=user).filter(pk=case.pk).values("organisation_id")
     return (Membership.objects.filter(organisation_id__in=seen, role__in=roles, user__is_active=True)
             .select_related("user").order_by("user__username"))
+
+
+def may_manage_legal_hold(*, user: User | AnonymousUser, case: Case) -> bool:
+    """The case owner, while she still works on cases here, or whoever may assign case owners (supervisor, admin)."""
+    if not user.is_authenticated:
+        return False
+    permissions = permissions_for_user(user=user, organisation_id=case.organisation_id)
+    owner = case.owner_id is not None and case.owner_id == user.pk
+    return (owner and Permission.WORK_CASES in permissions) or Permission.ASSIGN in permissions
 
 
 def cases_past_retention(*, closed_before: datetime) -> QuerySet[Case]:

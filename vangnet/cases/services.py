@@ -20,6 +20,7 @@ from vangnet.common.codes import random_code
 from . import tasks
 from .choices import ALLOWED_TRANSITIONS, OPEN_STATUSES, CaseEvent, CaseStatus, Priority, TriageRuleEvent
 from .models import Case, InternalNote, Message, Referral, TriageOutcome, TriageRule
+from . import selectors
 from .selectors import active_rules, find_open_case_for_urls
 from .triage import ReportFacts, evaluate
 
@@ -300,14 +301,9 @@ MAX_HOLD_REASON = 500
 
 
 def _require_owner_or_coordinator(actor: Actor, case: Case) -> None:
-    """The case owner, while she still works on cases here, or whoever may assign case owners (supervisor, admin)."""
-    user = actor.user
-    if user is None:
+    """See ``selectors.may_manage_legal_hold``."""
+    if actor.user is None or not selectors.may_manage_legal_hold(user=actor.user, case=case):
         raise PermissionDenied(_("You may not do this for this case."))
-    owner = case.owner_id is not None and case.owner_id == user.pk
-    if not (owner and user_has_permission(user=user, organisation_id=case.organisation_id,
-                                          permission=Permission.WORK_CASES)):
-        _require(actor, case, Permission.ASSIGN)
 
 
 @transaction.atomic

@@ -28,8 +28,8 @@ from vangnet.evidence.selectors import case_evidence, custody_events
 from vangnet.taxonomy.selectors import active_forms
 
 from . import selectors, services
-from .forms import (AssignOwnerForm, EvidenceUploadForm, MergeForm, MessageForm, NoteForm, QueueFilterForm,
-                    ReferralForm, SplitForm, StatusForm)
+from .forms import (AssignOwnerForm, EvidenceUploadForm, LegalHoldForm, LiftLegalHoldForm, MergeForm, MessageForm,
+                    NoteForm, QueueFilterForm, ReferralForm, SplitForm, StatusForm)
 from .models import Case
 
 
@@ -70,6 +70,9 @@ def _case_forms(request: HttpRequest, case: Case, data: Any = None, active: str 
         "merge": MergeForm(data if active == "merge" else None, prefix="merge"),
         "split": SplitForm(data if active == "split" else None, prefix="split"),
         "evidence": EvidenceUploadForm(prefix="evidence"),
+        "hold": LegalHoldForm(data if active == "hold" else None, prefix="hold",
+                              initial={"reason": case.legal_hold_reason}),
+        "lift": LiftLegalHoldForm(data if active == "lift" else None, prefix="lift"),
     }
     forms["assign"].fields["owner"].choices = [(str(m.user_id), m.user.get_username())
                                                for m in selectors.possible_owners(user=request.user, case=case)]
@@ -96,6 +99,7 @@ def _render_case(request: HttpRequest, case: Case, forms: dict[str, Any], status
         "evidence": _evidence_with_custody(request, case),
         "perms": permissions_for_user(user=request.user, organisation_id=case.organisation_id),
         "Permission": Permission, "active_action": active,
+        "may_hold": selectors.may_manage_legal_hold(user=request.user, case=case),
     }, status=status)
 
 
@@ -186,6 +190,16 @@ def _split(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
     return _("Report moved to the new case %(ref)s.") % {"ref": new_case.reference}
 
 
+def _hold(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
+    services.set_legal_hold(case=case, reason=data["reason"], actor=_actor(request))
+    return _("Legal hold set: no retention period deletes anything of this case until it is lifted.")
+
+
+def _lift(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
+    services.lift_legal_hold(case=case, actor=_actor(request))
+    return _("Legal hold lifted.")
+
+
 assign = _case_action("assign", _assign)
 change_status = _case_action("status", _status)
 add_note = _case_action("note", _note)
@@ -193,6 +207,8 @@ send_message = _case_action("message", _message)
 refer = _case_action("refer", _refer)
 merge = _case_action("merge", _merge)
 split = _case_action("split", _split)
+set_legal_hold = _case_action("hold", _hold)
+lift_legal_hold = _case_action("lift", _lift)
 
 
 @login_required

@@ -56,7 +56,7 @@ def check_upload(*, case: Any, data: bytes, pending: int = 0) -> MediaType:
     if media is None:
         raise ValidationError({"file": _("This kind of file cannot be added. Add images, short videos, PDFs, "
                                          "text or chat exports.")})
-    stored = case.evidence.aggregate(total=Sum("size"))["total"] or 0
+    stored = case.evidence.exclude(storage_name="").aggregate(total=Sum("size"))["total"] or 0  # kept bytes only
     if stored + pending + len(data) > MAX_CASE_BYTES:
         raise ValidationError({"file": _("This case holds as much evidence as it can.")})
     return media

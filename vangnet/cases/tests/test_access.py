@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from vangnet.accounts.choices import Permission
 from vangnet.audit.models import Event
@@ -53,6 +54,11 @@ CASE_VIEWS = [
     _action("add_evidence", Permission.WORK_CASES,
             lambda s: {"evidence-attachments": SimpleUploadedFile("chat.txt", b"[21:14] he: I know where you live")},
             lambda s: EvidenceItem.objects.filter(case=s.case, source=Source.STAFF).exists()),
+    # The case owner may too (test_legal_hold.py); in this scene nobody owns the case.
+    _action("legal_hold", Permission.ASSIGN, lambda s: {"hold-reason": "Police request PV-2026-118"},
+            lambda s: _case(s).on_legal_hold),
+    _action("lift_legal_hold", Permission.ASSIGN, lambda s: _on_hold(s, {"lift-confirm": "on"}),
+            lambda s: not _case(s).on_legal_hold),
     StaffView("cases:view_evidence", kwargs=lambda s: {"item_id": s.objects["item"].pk},
               done=lambda s: _custody(s, "evidence.viewed")),
     StaffView("cases:download_evidence", kwargs=lambda s: {"item_id": s.objects["item"].pk},
@@ -60,6 +66,12 @@ CASE_VIEWS = [
     StaffView("cases:export_evidence", method="post", permission=Permission.EXPORT_EVIDENCE,
               done=lambda s: _custody(s, "evidence.exported")),
 ]
+
+
+def _on_hold(scene: Scene, data: dict[str, str]) -> dict[str, str]:
+    """Put the scene's case on hold (as its data is read, just before the call), so there is a hold to lift."""
+    Case.objects.filter(pk=scene.case.pk).update(legal_hold_reason="court order", legal_hold_set_at=timezone.now())
+    return data
 
 
 def _custody(scene: Scene, event_type: str) -> bool:

@@ -81,3 +81,30 @@ def test_staff_pages_and_their_errors_speak_the_staff_members_language(client, s
     page = response.content.decode()
     assert response.status_code == 400 and f'lang="{language}"' in page
     assert page_text in page and error_text in page
+
+
+def test_the_case_owner_sets_and_lifts_a_legal_hold_from_the_case_page(client, submit, case_owner, supervisor) -> None:
+    from vangnet.audit.services import Actor
+    from vangnet.cases.services import assign_owner
+
+    case = submit().report.case
+    client.force_login(case_owner)
+    assert 'data-action="hold"' not in client.get(f"/staff/cases/{case.pk}/").content.decode(), "not her case yet"
+    assign_owner(case=case, owner=case_owner, actor=Actor.staff(supervisor))
+    assert 'data-action="hold"' in client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert client.post(f"/staff/cases/{case.pk}/legal-hold/", {"hold-reason": "  "}).status_code == 400
+    case.refresh_from_db()
+    assert not case.on_legal_hold
+    response = client.post(f"/staff/cases/{case.pk}/legal-hold/", {"hold-reason": "Police request PV-118"}, follow=True)
+    page = response.content.decode()
+    assert "Police request PV-118" in page and 'data-action="lift"' in page
+    case.refresh_from_db()
+    assert case.on_legal_hold and case.legal_hold_set_by == case_owner
+    assert client.post(f"/staff/cases/{case.pk}/legal-hold/lift/", {}).status_code == 400, "lifting needs a yes"
+    case.refresh_from_db()
+    assert case.on_legal_hold
+    client.post(f"/staff/cases/{case.pk}/legal-hold/lift/", {"lift-confirm": "on"})
+    case.refresh_from_db()
+    assert not case.on_legal_hold
+    timeline = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert 'data-event="case.legal_hold_set"' in timeline and 'data-event="case.legal_hold_lifted"' in timeline

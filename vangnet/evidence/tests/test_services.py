@@ -112,3 +112,15 @@ def test_rotating_the_master_key_rewraps_every_file_and_the_old_key_can_go(submi
     settings.VANGNET_EVIDENCE_KEYS = new
     assert services.read_original(item=item) == photo, "opens with the new key alone"
     assert services.rotate_evidence_key(actor=Actor.system()) == 0, "nothing left to rewrap"
+
+
+def test_the_case_limit_counts_the_bytes_kept_not_those_discarded_or_purged(submit, monkeypatch,
+                                                                          vault_folder) -> None:
+    monkeypatch.setattr(services, "MAX_CASE_BYTES", 100)
+    report = submit().report
+    services.add_evidence(case=report.case, data=b"a" * 60, actor=Actor.reporter(), source=Source.REPORTER)
+    with pytest.raises(ValidationError, match="geen bewijs meer"):
+        services.add_evidence(case=report.case, data=b"b" * 50, actor=Actor.reporter(), source=Source.REPORTER)
+    EvidenceItem.objects.filter(case=report.case).update(storage_name="", discarded_reason="retention period ended")
+    item = services.add_evidence(case=report.case, data=b"b" * 50, actor=Actor.reporter(), source=Source.REPORTER)
+    assert item.storage_name and len(_files(vault_folder)) == 2  # the first file is still on disk: only the row changed
