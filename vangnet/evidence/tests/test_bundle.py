@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from vangnet.evidence.bundle import README_TEXT, BundleFile, build_bundle, verify_bundle
@@ -117,3 +118,22 @@ def test_the_verify_bundle_command_follows_its_contract(tmp_path: Path) -> None:
                             text=True, env=env, timeout=60)
     assert failed.returncode == 1
     assert "files/screenshot.png: missing" in failed.stderr and "files/x: extra file" in failed.stderr
+
+
+@pytest.mark.django_db
+def test_the_signing_key_command_prints_the_key_that_signs_the_organisations_bundles(helpline) -> None:
+    import hashlib
+
+    from django.core.management import CommandError, call_command
+
+    from vangnet.evidence.custody import signing_key_for
+
+    out = io.StringIO()
+    call_command("signing_key", helpline.slug, stdout=out)
+    pem, fingerprint_line = out.getvalue().strip().rsplit("\n", 1)
+    public = serialization.load_pem_public_key(pem.encode())
+    der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert fingerprint_line == f"SHA-256 fingerprint (DER): {hashlib.sha256(der).hexdigest()}"
+    assert signing_key_for(helpline).fingerprint == hashlib.sha256(der).hexdigest(), "the same key, not a new one"
+    with pytest.raises(CommandError, match="no-such-org"):
+        call_command("signing_key", "no-such-org")
