@@ -84,6 +84,11 @@ def test_demo_data_is_loaded_once_with_the_given_token(monkeypatch) -> None:
     call_command("demo", stdout=StringIO())
     assert ApiToken.objects.filter(token_hash=hash_token("demo-token-for-the-test-0123456789")).count() == 1
     assert Report.objects.count() == 4, "sample reports are made once"
+    from vangnet.evidence.models import EvidenceItem
+
+    kept = EvidenceItem.objects.exclude(storage_name="")
+    assert sorted(kept.values_list("kind", flat=True)) == ["image", "text"]
+    assert EvidenceItem.objects.filter(storage_name="", discarded_reason__contains="minor").count() == 1
     assert Membership.objects.filter(user__username="caseowner", role="case_owner").exists()
     assert "vangnet-demo-2026" in out.getvalue() and "demo-token-for-the-test-0123456789" in out.getvalue()
 

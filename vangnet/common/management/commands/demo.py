@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 
 from django.contrib.auth import get_user_model
@@ -16,6 +17,8 @@ from vangnet.audit.services import Actor
 from vangnet.intake.choices import Channel
 from vangnet.intake.forms import ReportForm
 from vangnet.intake.models import Report
+from vangnet.evidence.choices import Source
+from vangnet.evidence.services import add_evidence
 from vangnet.intake.services import submit_report
 
 DEMO_PASSWORD = "vangnet-demo-2026"
@@ -42,6 +45,29 @@ SAMPLE_REPORTS = [
      "urls": "https://social.invalid/thread/55", "age_band": "unknown", "contact_preference": "none",
      "consent_processing": True},
 ]
+
+
+def _screenshot(text: str) -> bytes:
+    """A made-up screenshot (drawn here, so the demo ships no real person's picture)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (360, 160), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 359, 28), fill=(59, 89, 152))
+    draw.text((10, 8), "social.invalid", fill="white")
+    draw.text((10, 50), text, fill="black")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+# Per sample report (by position): evidence she added. The third is about a minor and sextortion:
+# its image is hashed and discarded, which the case page then explains.
+SAMPLE_EVIDENCE = {
+    1: [("screenshot-post.png", lambda: _screenshot("I know where you live. Tonight.")),
+        ("chat.txt", lambda: "[21:14] X: ik weet waar je woont\n[21:15] X: vanavond\n".encode())],
+    2: [("screenshot.png", lambda: _screenshot("Pay or everyone sees the photos."))],
+}
 
 
 class Command(BaseCommand):
@@ -83,12 +109,15 @@ class Command(BaseCommand):
             _token, token_note = services.create_api_token(organisation=partner, name="demo", actor=actor)
 
         if not Report.objects.exists():
-            for sample in SAMPLE_REPORTS:
+            for number, sample in enumerate(SAMPLE_REPORTS):
                 form = ReportForm(data=sample)
                 if not form.is_valid():
                     raise RuntimeError(f"demo report invalid: {form.errors.as_json()}")
-                submit_report(data=form.cleaned_data, organisation=helpline, channel=Channel.WEB,
-                              actor=Actor.reporter())
+                report = submit_report(data=form.cleaned_data, organisation=helpline, channel=Channel.WEB,
+                                       actor=Actor.reporter()).report
+                for name, data in SAMPLE_EVIDENCE.get(number, []):
+                    add_evidence(case=report.case, report=report, data=data(), actor=Actor.reporter(),
+                                 source=Source.REPORTER, original_name=name)
 
         self.stdout.write("Demo logins (password for all: %s)" % DEMO_PASSWORD)
         for username, org_slug, role in STAFF:
