@@ -54,6 +54,8 @@ MIDDLEWARE = [
     "vangnet.common.middleware.NoStoreMiddleware",
     "axes.middleware.AxesMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
+    # Refuses a request larger than VANGNET_UPLOAD_MAX_BYTES before its body is read (before the CSRF check).
+    "vangnet.common.uploads.UploadLimitMiddleware",
 ]
 
 ROOT_URLCONF = "vangnet.config.urls"

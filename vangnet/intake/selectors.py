@@ -14,6 +14,8 @@ from django.utils import timezone
 from vangnet.accounts.models import ApiToken, Organisation
 from vangnet.accounts.services import hash_token
 from vangnet.cases.models import Message
+from vangnet.evidence.choices import Source
+from vangnet.evidence.models import EvidenceItem
 
 from .models import InfoPage, Report
 from .receipts import normalize_code, secret_matches
@@ -57,6 +59,25 @@ def get_report_for_reporter(*, report_id: int | None) -> Report | None:
 def messages_for_reporter(*, report: Report) -> QuerySet[Message]:
     """Only messages addressed to this report, whoever else reported the same content."""
     return Message.objects.filter(report=report).order_by("created_at")
+
+
+def evidence_for_reporter(*, report: Report) -> QuerySet[EvidenceItem]:
+    """The files added to this report by its reporter (or the partner who sent it for her), oldest first.
+
+    Never another report's files, and not what staff added to the case (captures, their own files).
+    """
+    return EvidenceItem.objects.filter(report=report, source__in=[Source.REPORTER, Source.PARTNER]).order_by(
+        "added_at", "pk")
+
+
+def report_for_partner(*, token: ApiToken, receipt_code: str) -> Report | None:
+    """A report the token's organisation sent through the API and the reporter has not withdrawn, or None.
+
+    Any token of the organisation will do (tokens are replaced; the partner stays the same).
+    """
+    return (Report.objects.select_related("case")
+            .filter(receipt_code=receipt_code, submitted_via__organisation_id=token.organisation_id,
+                    withdrawn_at__isnull=True).first())
 
 
 def published_pages() -> QuerySet[InfoPage]:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from vangnet.accounts.models import ApiToken, Organisation
 from vangnet.audit.services import Actor, batched_events, record_event
@@ -17,6 +20,9 @@ from vangnet.cases import selectors as case_selectors
 from vangnet.cases import services as case_services
 from vangnet.common.crypto import keyed_hash, seal, url_hash_keys
 from vangnet.directory.selectors import shareable_catalogue
+from vangnet.evidence.choices import Source as EvidenceSource
+from vangnet.evidence.models import EvidenceItem
+from vangnet.evidence.services import add_evidence
 from vangnet.taxonomy.selectors import form_catalogue
 
 from . import tasks
@@ -117,6 +123,34 @@ def add_information(*, report: Report, text: str, actor: Actor) -> ReportAdditio
     record_event(actor=actor, event_type=ReportEvent.INFO_ADDED, subject=report,
                  data={"receipt_code": report.receipt_code})
     return addition
+
+
+def add_report_evidence(*, report: Report, data: bytes, original_name: str, actor: Actor,
+                        source: EvidenceSource) -> EvidenceItem:
+    """A file for a report from whoever made it: the reporter on the web, or the partner that sent it.
+
+    The report is locked while the file is added, so a withdrawal cannot slip in between, and
+    a withdrawn report takes no files. The rest is the vault's (``evidence.services.add_evidence``):
+    size and type read from the bytes, hashes, sealing and durable storage before this returns,
+    the hard rule for a minor and sexual imagery, the custody event. A refused file raises
+    ``ValidationError`` (``{"file": [message]}``) and changes nothing.
+    """
+    with transaction.atomic():
+        locked = Report.objects.select_for_update().select_related("case").get(pk=report.pk)
+        if locked.is_withdrawn or locked.case is None:
+            raise ValidationError({"file": _("This report was withdrawn: it takes no more files.")})
+        return add_evidence(case=locked.case, report=locked, data=data, actor=actor, source=source,
+                            original_name=clean_file_name(original_name))
+
+
+# Direction overrides and isolates: "photo\u202egpj.exe" shows as "photoexe.jpg".
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def clean_file_name(name: str) -> str:
+    """The name as she gave it, at most 255 characters, without control characters (a NUL, a line break)
+    or the direction controls that make a name look like another."""
+    return "".join(ch for ch in name if unicodedata.category(ch) != "Cc" and ch not in _BIDI_CONTROLS).strip()[:255]
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
@@ -20,16 +21,21 @@ from vangnet.accounts.selectors import web_intake_organisation
 from vangnet.audit.services import Actor
 from vangnet.cases.choices import REPORTER_STATUS_TEXT, CaseStatus
 from vangnet.directory.selectors import active_organisations, organisations_for_form, youth_organisations
+from vangnet.evidence.choices import Source as EvidenceSource
+from vangnet.evidence.services import concerns_minor_sexual_imagery
 from vangnet.taxonomy.models import FormOfViolence
 from vangnet.taxonomy.selectors import active_forms
 
 from . import selectors, services
 from .choices import MINOR_AGE_BANDS, Channel
-from .forms import STEP_FORMS, AddInformationForm, FollowupLoginForm, WithdrawForm
+from .forms import STEP_FORMS, AddInformationForm, EvidenceUploadForm, FollowupLoginForm, WithdrawForm, max_file_mb
 
 SESSION_RECEIPT = "vangnet_receipt"
 SESSION_FOLLOWUP = "vangnet_followup_report"
 SESSION_STEP_FLASH = "vangnet_report_step_sent"
+# The report this session just sent: only it may take files in the evidence step, until the receipt is shown.
+SESSION_EVIDENCE = "vangnet_report_evidence"
+SESSION_EVIDENCE_REFUSED = "vangnet_evidence_refused"
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -132,12 +138,72 @@ class ReportWizard(SessionWizardView):
             "email_secret": bool(submitted.report.contact_email and data.get("email_secret")),
             "minor": submitted.report.age_band in MINOR_AGE_BANDS,
         }
+        self.request.session[SESSION_EVIDENCE] = submitted.report.pk
+        return redirect("intake:report_evidence")
+
+
+@require_http_methods(["GET", "POST"])
+def report_evidence(request: HttpRequest) -> HttpResponse:
+    """The optional step after the report is stored: files for the report this session just sent.
+
+    The report exists (it was stored and filed before this page), so every file is added to
+    it at once and durably, and she may leave at any moment without losing anything. She
+    skips or finishes with one button, which shows the receipt; after that, files are added
+    on the follow-up page.
+    """
+    report = selectors.get_report_for_reporter(report_id=request.session.get(SESSION_EVIDENCE))
+    if report is None:
         return redirect("intake:receipt")
+    if request.method == "POST":
+        return _receive_evidence(request, report, then="intake:report_evidence")
+    receipt_data = request.session.get(SESSION_RECEIPT) or {}
+    return render(request, "intake/report_evidence.html", {
+        **_evidence_context(request, report), "in_danger": bool(receipt_data.get("urgent")),
+    })
+
+
+def _evidence_context(request: HttpRequest, report: Any) -> dict[str, Any]:
+    return {
+        "evidence_form": EvidenceUploadForm(), "evidence": selectors.evidence_for_reporter(report=report),
+        "refused_files": request.session.pop(SESSION_EVIDENCE_REFUSED, []),
+        "no_sexual_images_kept": concerns_minor_sexual_imagery(report.case), "max_file_mb": max_file_mb(),
+        "max_files": settings.VANGNET_UPLOAD_MAX_FILES,
+    }
+
+
+def _receive_evidence(request: HttpRequest, report: Any, *, then: str) -> HttpResponse:
+    """Add each file on its own; name every refused one with the reason; then Post/Redirect/Get.
+
+    A refused file stores nothing and does not stop the others. The outcome travels to the
+    next page in the (encrypted) session, so no upload stays in the browser's history.
+    """
+    form = EvidenceUploadForm(request.POST, request.FILES)
+    refused: list[dict[str, str]] = []
+    added = 0
+    if form.is_valid():
+        actor = Actor.reporter(report.receipt_code)
+        for upload in form.cleaned_data["evidence"]:
+            try:
+                services.add_report_evidence(report=report, data=upload.read(), original_name=upload.name or "",
+                                             actor=actor, source=EvidenceSource.REPORTER)
+            except ValidationError as error:
+                refused.append({"name": services.clean_file_name(upload.name or ""),
+                                "message": " ".join(error.messages)})
+            else:
+                added += 1
+    else:
+        refused = [{"name": "", "message": str(message)} for message in form.errors.get("evidence", [])]
+    if refused:
+        request.session[SESSION_EVIDENCE_REFUSED] = refused
+    if added:
+        messages.success(request, _("Thank you. We have added this to your report."))
+    return redirect(then)
 
 
 def receipt(request: HttpRequest) -> HttpResponse:
     """Shows the receipt code and secret exactly once."""
     data = request.session.pop(SESSION_RECEIPT, None)
+    request.session.pop(SESSION_EVIDENCE, None)  # from here on, files are added on the follow-up page
     youth_help = youth_organisations() if data and data.get("minor") else []
     return render(request, "intake/receipt.html", {"receipt": data, "organisations": youth_help})
 
@@ -183,8 +249,19 @@ def followup(request: HttpRequest) -> HttpResponse:
     status = CaseStatus(report.case.status if report.case else CaseStatus.NEW)
     return render(request, "intake/followup.html", {
         "report": report, "form": form, "status_text": REPORTER_STATUS_TEXT.get(status, ""),
-        "case_messages": selectors.messages_for_reporter(report=report),
+        "case_messages": selectors.messages_for_reporter(report=report), **_evidence_context(request, report),
     }, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def followup_evidence(request: HttpRequest) -> HttpResponse:
+    """The signed-in reporter adds files to her own report (a withdrawn report is never signed in)."""
+    report = _followup_report(request)
+    if report is None:
+        return redirect("intake:followup_login")
+    if request.method != "POST":
+        return redirect("intake:followup")
+    return _receive_evidence(request, report, then="intake:followup")
 
 
 @require_http_methods(["POST"])

@@ -42,13 +42,16 @@ def complete_flow(client, lang="nl", overrides=None):
 
 def test_the_whole_flow_stores_one_report_and_shows_the_receipt_once(client) -> None:
     response = complete_flow(client)
-    assert response.status_code == 302 and response.url == "/nl/report/received/"
+    assert response.status_code == 302 and response.url == "/nl/report/evidence/", "the optional evidence step"
     report = Report.objects.get()
     assert report.urls.count() == 2 and report.consent_share_with.slug == "veilig-thuis"
-    receipt = client.get(response.url)
+    step = client.get(response.url).content.decode()
+    assert 'href="/nl/report/received/"' in step and report.receipt_code not in step, "skipped with one link"
+    receipt = client.get("/nl/report/received/")
     assert report.receipt_code in receipt.content.decode()
-    again = client.get(response.url).content.decode()
+    again = client.get("/nl/report/received/").content.decode()
     assert report.receipt_code not in again
+    assert client.get(response.url).url == "/nl/report/received/", "after the receipt no more files here"
 
 
 def test_an_invalid_step_shows_the_error_and_stores_nothing(client) -> None:
@@ -238,14 +241,14 @@ def test_the_step_and_answers_survive_a_language_switch(client) -> None:
 
 
 def test_a_report_about_a_minor_shows_help_for_young_people(client) -> None:
-    response = complete_flow(client, lang="en", overrides={"age": {"age_band": "12_15"}})
-    page = client.get(response.url).content.decode()
+    complete_flow(client, lang="en", overrides={"age": {"age_band": "12_15"}})
+    page = client.get("/en/report/received/").content.decode()
     assert "Help for children and young people" in page and "Fier" in page and "Helpwanted" in page
 
 
 def test_an_adult_report_does_not_show_youth_help(client) -> None:
-    response = complete_flow(client, lang="en")
-    assert "Help for children and young people" not in client.get(response.url).content.decode()
+    complete_flow(client, lang="en")
+    assert "Help for children and young people" not in client.get("/en/report/received/").content.decode()
 
 
 def test_quick_exit_forgets_the_open_report_and_leaves(client, submit, settings) -> None:

@@ -20,7 +20,7 @@ def _up_to_contact(client) -> None:
 def test_a_stale_email_does_not_block_choosing_phone_instead(client) -> None:
     response = complete_flow(client, overrides={"contact": {
         "contact_preference": "phone", "contact_phone": "06 1234 5678", "contact_email": "me@exam"}})
-    assert response.url == "/nl/report/received/"
+    assert response.url == "/nl/report/evidence/"
     report = Report.objects.get()
     assert (report.contact_phone, report.contact_email) == ("06 1234 5678", "")
 
