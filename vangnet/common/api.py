@@ -32,6 +32,7 @@ import pydantic
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
 from django.utils import translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -57,7 +58,7 @@ class Problem(Schema):
 
     detail: str = Field(..., description="What went wrong, for a person.")
     code: str = Field(..., description="What went wrong, for a program; stable: `invalid_body`, `unauthorized`, "
-                                       "`body_too_large`, `idempotency_key_reused` or `throttled`.")
+                                       "`not_found`, `body_too_large`, `idempotency_key_reused` or `throttled`.")
 
 
 # One entry of a bilingual reference catalogue (forms of violence, organisations, …). No docstring: it would
@@ -221,10 +222,14 @@ def active_language() -> str:
 
 
 def json_body(request: HttpRequest) -> Any:
-    """The body as parsed JSON, or None where it is empty, too large or not JSON."""
+    """The body as parsed JSON, or None where it is empty, too large, not JSON, or a form already read.
+
+    A multipart body (a file upload) is read as a stream into ``request.FILES``; Django then
+    refuses to hand out the raw body (``RawPostDataException``), and it is no JSON anyway.
+    """
     try:
         return json.loads(request.body) if request.body else None
-    except (ValueError, RequestDataTooBig):
+    except (ValueError, RequestDataTooBig, RawPostDataException):
         return None
 
 

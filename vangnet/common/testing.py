@@ -248,7 +248,9 @@ class ApiEndpoint:
     ``public``: anyone may call it, with or without a token. Otherwise a partner token of an
     active organisation is needed and anything else answers 401 ``unauthorized``. ``body``
     gives the JSON to send; ``done`` says whether the call took effect (e.g. a report was
-    stored): after a success it must hold, after a 401 never.
+    stored): after a success it must hold, after a 401 never. An operation about one thing
+    (``/reports/{receipt_code}/evidence``) gives ``url``, which makes that thing and returns the
+    address to call; one that takes a multipart form gives ``files`` instead of ``body``.
     """
 
     method: Literal["get", "post"]
@@ -257,16 +259,21 @@ class ApiEndpoint:
     public: bool = False
     body: Callable[[], Any] | None = None
     done: Callable[[], bool] | None = None
+    url: Callable[[], str] | None = None
+    files: Callable[[], dict[str, Any]] | None = None
 
     def __str__(self) -> str:
         return f"{self.method.upper()} {self.path}"
 
     def call(self, client: Client, token: str | None) -> Response:
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        path = self.url() if self.url is not None else self.path
+        if self.files is not None:
+            return client.post(path, data=self.files(), headers=headers)  # multipart/form-data
         if self.method == "post":
             body = json.dumps(self.body() if self.body is not None else {})
-            return client.post(self.path, data=body, content_type="application/json", headers=headers)
-        return client.get(self.path, headers=headers)
+            return client.post(path, data=body, content_type="application/json", headers=headers)
+        return client.get(path, headers=headers)
 
 
 def api_operations(client: Client, document: str = "/api/v1/openapi.json") -> set[str]:

@@ -1,4 +1,5 @@
-"""The intake app's API router: ``POST /api/v1/reports``, with the same validation as the web flow.
+"""The intake app's API router: ``POST /api/v1/reports``, with the same validation as the web flow, and
+``POST /api/v1/reports/{receipt_code}/evidence`` for the files of a report the partner sent.
 
 Mounted on the one API object (``vangnet.config.api``), authenticated with partner tokens
 (``TokenAuth``). The OpenAPI document at ``/api/v1/openapi.json`` is generated from the same
@@ -16,6 +17,12 @@ Answers, all JSON (the error shapes are ``vangnet.common.api``'s, the same on ev
 
 Messages follow the report's ``language`` field, else the ``Accept-Language`` header,
 else Dutch.
+
+Evidence is multipart (one ``file`` part, its filename kept as the original name) and answers 201 ``EvidenceAdded``,
+400 ``FieldErrors`` (``file``: empty, too large, a type the vault does not take), 404
+``not_found`` for any report this partner did not send (or that was withdrawn: the answer is
+the same, so it tells nothing about other partners' reports), 401, 413 and 429; messages
+follow ``Accept-Language``, else Dutch.
 """
 
 from __future__ import annotations
@@ -24,17 +31,24 @@ import typing
 from typing import Any, Literal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from ninja import Field, Header, Schema
+from django_ratelimit.core import is_ratelimited
+from ninja import Field, File, Header, Path, Schema, UploadedFile
 from ninja.security import HttpBearer
 from pydantic import ConfigDict
 
 from vangnet.audit.services import Actor
-from vangnet.common.api import (INVALID, TOO_LARGE, UNAUTHORIZED, Answer, Problem, Router, active_language, answer,
-                                find_operation, problem)
+from vangnet.common.api import (INVALID, TOO_LARGE, UNAUTHORIZED, Answer, FieldErrors, Problem, Router,
+                                active_language, answer, find_operation, problem)
+from vangnet.common.uploads import upload_limit_mb
 from vangnet.directory.selectors import shareable_catalogue
+from vangnet.evidence import media
+from vangnet.evidence.choices import Kind
+from vangnet.evidence.choices import Source as EvidenceSource
+from vangnet.evidence.services import MAX_FILE_BYTES
 from vangnet.taxonomy.selectors import form_catalogue
 
 from . import idempotency, selectors, services
@@ -191,6 +205,91 @@ def _submit(request: HttpRequest, token: Any, data: dict[str, Any], language: st
     return answer(request, result.status, result.body, language=language)
 
 
+RECEIPT_CODE_PATTERN = "^VN-[A-Z0-9]{4}-[A-Z0-9]{4}$"
+SHA256_PATTERN = "^[0-9a-f]{64}$"
+ADD_EVIDENCE = "vangnet_intake_api_add_evidence"  # the published operationId
+
+
+def _names(mimes: Any) -> str:
+    return ", ".join(sorted(mime.split("/")[1] for mime in mimes))
+
+
+FILE_DESCRIPTION = (
+    f"The file, 1 byte to {MAX_FILE_BYTES // 2**20} MiB ({MAX_FILE_BYTES} bytes). Its type is read from its content, "
+    f"never from its name or Content-Type: an image or screenshot ({_names(media.IMAGES)}), a short video "
+    f"({_names(media.VIDEOS)}), a PDF, UTF-8 text without control characters (a chat export; HTML and SVG are "
+    "kept as text and only ever downloaded), or a zip (a WhatsApp chat export, kept unopened and never unpacked). "
+    "Anything else (an empty file, a program, an unknown binary) answers 400 with a message under `file`. "
+    "The part's filename is kept, encrypted, as the file's original name (at most 255 characters, control "
+    "characters removed). "
+    "Where the report concerns a minor and sexual imagery, images and videos are hashed and their bytes are "
+    "not kept (`discarded` in the answer).")
+
+
+EVIDENCE_FILE = File(..., description=FILE_DESCRIPTION)
+
+
+class EvidenceAdded(Schema):
+    id: int = Field(..., description="The evidence item's number at the receiving organisation.")
+    sha256: str = Field(..., pattern=SHA256_PATTERN, description="SHA-256 of the exact bytes received.")
+    pdq: str | None = Field(..., pattern=SHA256_PATTERN,
+                            description="PDQ perceptual hash (256 bits as hex) of an image; null for other kinds "
+                                        "and for images that cannot be decoded or exceed 60 megapixels.")
+    quality: int | None = Field(..., ge=0, le=100, description="PDQ quality, 0-100; null when pdq is null.")
+    media_type: str = Field(..., description="The media type read from the content (HTML and SVG: text/plain).")
+    size: int = Field(..., ge=1, le=MAX_FILE_BYTES, description="Bytes received.")
+    kind: Literal[tuple(Kind.values)] = Field(..., description="What the vault files it as.")  # type: ignore[valid-type]
+    discarded: bool = Field(..., description="True when only the hashes were kept: the report concerns a minor and "
+                                             "sexual imagery, so the bytes of images and videos are never stored.")
+
+
+EVIDENCE_ANSWERS = {
+    201: Answer(EvidenceAdded, "The file's hashes are computed and the file is stored, encrypted and durably, "
+                               "before this answer (or, under the hard rule, discarded: see `discarded`)."),
+    400: Answer(FieldErrors, "The file is missing or was refused: empty, larger than the limit, a type the vault "
+                             "does not take (`FieldErrors`, under `file`). Nothing was stored."),
+    401: UNAUTHORIZED,
+    404: Answer(Problem, "No report with this receipt code that your organisation sent, or it was withdrawn "
+                         "(`Problem`, code `not_found`)."),
+    413: Answer(Problem, f"The request is larger than {upload_limit_mb()} MiB (`Problem`, code `body_too_large`); "
+                         "it is refused before it is read."),
+    429: Answer(Problem, "Too many files with this token in the last minute (`Problem`, code `throttled`); "
+                         "see Retry-After.",
+                {"Retry-After": {"description": "Seconds to wait.", "required": True,
+                                 "schema": {"type": "string", "pattern": "^[0-9]+$"}}}),
+}
+
+
+@router.post("/reports/{receipt_code}/evidence", summary="Add evidence to a report",
+             **router.responses(ADD_EVIDENCE, EVIDENCE_ANSWERS))
+def add_evidence(request: HttpRequest,
+                 receipt_code: str = Path(..., pattern=RECEIPT_CODE_PATTERN,
+                                          description="The receipt code the report's 201 answer gave."),
+                 file: UploadedFile = EVIDENCE_FILE) -> HttpResponse:
+    """Add one file to a report this partner organisation sent (any of its tokens); one file per request."""
+    token = request.auth  # type: ignore[attr-defined]  # set by TokenAuth
+    language = active_language()
+    with translation.override(language):
+        if is_ratelimited(request, group="api-evidence", key=lambda _group, _request: str(token.pk),
+                          rate=f"{settings.VANGNET_API_EVIDENCE_PER_MINUTE}/m", increment=True):
+            return problem(request, 429, "throttled", _("Too many files with this token; try again in a minute."),
+                           language=language, headers={"Retry-After": "60"})
+        report = selectors.report_for_partner(token=token, receipt_code=receipt_code)
+        if report is None:
+            return problem(request, 404, "not_found", _("Your organisation sent no report with this receipt code."),
+                           language=language)
+        try:
+            item = services.add_report_evidence(
+                report=report, data=file.read(), original_name=file.name or "",
+                actor=Actor.partner(f"api:{token.organisation.slug}:{token.name}"), source=EvidenceSource.PARTNER)
+        except ValidationError as error:
+            return answer(request, 400, {"errors": {"file": error.messages}}, language=language)
+        return answer(request, 201, {
+            "id": item.pk, "sha256": item.sha256, "pdq": item.pdq or None, "quality": item.pdq_quality,
+            "media_type": item.media_type, "size": item.size, "kind": item.kind,
+            "discarded": bool(item.discarded_reason)}, language=language)
+
+
 @router.document
 def _declare_reference_data(schema: dict[str, Any]) -> None:
     """Name the slugs valid right now: they are data that an administrator changes without a release."""
@@ -207,3 +306,15 @@ def _declare_idempotency_key(schema: dict[str, Any]) -> None:
     for parameter in operation["parameters"]:
         if parameter["name"] == "Idempotency-Key":  # optional, but never null: drop pydantic's null branch
             parameter["schema"] = {k: v for k, v in parameter["schema"]["anyOf"][0].items()}
+
+
+@router.document
+def _declare_evidence(schema: dict[str, Any]) -> None:
+    """A report's receipt code leads to its evidence; a file has at least one byte."""
+    responses = find_operation(schema, CREATE_REPORT)["responses"]
+    created = responses[next(status for status in responses if str(status) == "201")]
+    created["links"] = {"AddEvidence": {
+        "operationId": ADD_EVIDENCE, "parameters": {"receipt_code": "$response.body#/receipt_code"},
+        "description": "Add files to the report just sent."}}
+    body = find_operation(schema, ADD_EVIDENCE)["requestBody"]["content"]["multipart/form-data"]["schema"]
+    body["properties"]["file"]["minLength"] = 1

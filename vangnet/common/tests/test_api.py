@@ -42,7 +42,8 @@ def test_the_document_lists_every_routers_paths_and_nothing_else(client: Any) ->
     expected = {f"{PREFIX}{path}": {method.lower() for op in view.operations for method in op.methods}
                 for router in api.app_routers for path, view in router.path_operations.items()}
     assert {path: set(methods) for path, methods in paths.items()} == expected
-    assert set(expected) == {f"{PREFIX}/reports", f"{PREFIX}/forms", f"{PREFIX}/organisations"}
+    assert set(expected) == {f"{PREFIX}/reports", f"{PREFIX}/reports/{{receipt_code}}/evidence", f"{PREFIX}/forms",
+                             f"{PREFIX}/organisations"}
 
 
 def test_each_router_has_its_own_authentication(client: Any) -> None:

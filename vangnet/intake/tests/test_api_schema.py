@@ -22,6 +22,7 @@ from vangnet.accounts.services import create_api_token
 from vangnet.audit.models import ChainHead
 from vangnet.audit.services import Actor
 from vangnet.common.seed import seed_reference_data
+from vangnet.evidence.models import EvidenceItem
 from vangnet.intake import api
 
 from . import schemathesis_hooks  # registers the http-url format
@@ -63,10 +64,15 @@ def live_site(live_server: Any) -> Iterator[str]:
     ChainHead.objects.all().delete()  # the append-only log allows the flush only without its chain head
 
 
-def test_the_api_keeps_every_promise_of_its_openapi_document(live_site: str, settings: Any) -> None:
+def test_the_api_keeps_every_promise_of_its_openapi_document(live_site: str, settings: Any, tmp_path: Path) -> None:
+    settings.STORAGES = {**settings.STORAGES, "evidence": {
+        "BACKEND": "vangnet.evidence.storage.DurableFileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
     assert schemathesis_hooks.URL_FORMAT == api.URL_FORMAT
     _token, plain = create_api_token(organisation=Organisation.objects.get(slug="vangnet-helpline"), name="st",
                                      actor=Actor.system())
     settings.VANGNET_API_REPORTS_PER_MINUTE = 100_000  # the run sends hundreds of valid reports
+    settings.VANGNET_API_EVIDENCE_PER_MINUTE = 100_000
     failures = run_schemathesis(base_url=live_site, token=plain, max_examples=30)
     assert not failures, "\n\n".join(dict.fromkeys(failures))
+    # The document's link from a report to its evidence led the stateful phase to real uploads.
+    assert EvidenceItem.objects.filter(source="partner").exists()
