@@ -40,7 +40,7 @@ from urllib.parse import urljoin, urlsplit
 
 import urllib3
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -86,6 +86,12 @@ class FetchError(Exception):
     def message(self) -> str:
         """The message in the active language."""
         return str(self.message_template) % self.params if self.params else str(self.message_template)
+
+    @property
+    def msgid(self) -> str:
+        """The message's English text before its values are filled in: store it, translate it when shown."""
+        with translation.override(None):
+            return str(self.message_template)
 
 
 class Refused(FetchError):
@@ -237,7 +243,7 @@ def check_url(url: str) -> tuple[str, str, int, str]:
     if not host:
         raise Refused(_("This is not a valid web address."))
     try:
-        host = host.encode("idna").decode("ascii") if not _is_ip_literal(host) else host
+        host = host.encode("idna").decode("ascii") if not is_ip_literal(host) else host
         parsed = urllib3.util.parse_url(url.strip())
     except (UnicodeError, LocationParseError) as exc:
         raise Refused(_("This is not a valid web address.")) from exc
@@ -245,7 +251,7 @@ def check_url(url: str) -> tuple[str, str, int, str]:
     return scheme, host, port or (443 if scheme == "https" else 80), target
 
 
-def _is_ip_literal(host: str) -> bool:
+def is_ip_literal(host: str) -> bool:
     try:
         ipaddress.ip_address(host.split("%", 1)[0])
     except ValueError:

@@ -157,6 +157,12 @@ class LocalSite:
             def do_HEAD(self) -> None:  # noqa: N802
                 site._answer(self)
 
+            def do_POST(self) -> None:  # noqa: N802
+                site._answer(self)
+
+            def do_CONNECT(self) -> None:  # noqa: N802 - a browser using this server as its proxy, for https
+                site._answer(self)
+
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
 

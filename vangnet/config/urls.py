@@ -15,6 +15,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("staff/", include("vangnet.accounts.urls")),
     path("staff/cases/", include("vangnet.cases.urls")),
+    path("staff/cases/", include("vangnet.evidence.urls")),
 ]
 urlpatterns += i18n_patterns(
     path("", include("vangnet.intake.urls")),

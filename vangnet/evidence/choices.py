@@ -31,3 +31,16 @@ class EvidenceEvent(models.TextChoices):
     DOWNLOADED = "evidence.downloaded", _("Evidence downloaded")
     EXPORTED = "evidence.exported", _("Evidence exported")
     DELETED = "evidence.deleted", _("Evidence deleted")
+    CAPTURE_REQUESTED = "evidence.capture_requested", _("URL capture requested")
+    CAPTURED = "evidence.captured", _("URL captured")
+    CAPTURE_POSTPONED = "evidence.capture_postponed", _("URL capture postponed (will try again)")
+    CAPTURE_FAILED = "evidence.capture_failed", _("URL capture failed")
+
+
+class CaptureStatus(models.TextChoices):
+    """Where a URL capture stands: waiting for the worker, being made, made, or given up."""
+
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("In progress")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from vangnet.accounts.access import RestrictedQuerySet
 from vangnet.common.crypto import EncryptedTextField
 
-from .choices import Kind, Source
+from .choices import CaptureStatus, Kind, Source
 
 
 class EvidenceItem(models.Model):
@@ -87,3 +88,65 @@ class SigningKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation} {self.fingerprint[:16]}"
+
+
+class UrlCapture(models.Model):
+    """A handler's request to record "this URL at this moment" ("vastlegging"), and how it went.
+
+    The worker fetches the URL through the guarded fetcher (``common.safefetch``) and stores
+    three evidence items: the response body as received, a JSON record of the exchange
+    (headers, status, redirects, final URL, time, hashes) and a full-page screenshot. A
+    failure keeps its message as the English text (a message id of the catalogue) with its
+    values, so the case page shows it in the reader's language.
+    """
+
+    case = models.ForeignKey("cases.Case", verbose_name=_("case"), on_delete=models.PROTECT,
+                             related_name="captures")
+    url = EncryptedTextField(_("URL"))
+    status = models.CharField(_("status"), max_length=10, choices=CaptureStatus.choices,
+                              default=CaptureStatus.QUEUED)
+    requested_by = models.CharField(_("requested by"), max_length=150)
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("last attempt started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    error_code = models.CharField(_("error code"), max_length=30, blank=True)
+    error_message = models.CharField(_("error (English message id)"), max_length=300, blank=True)
+    error_params = models.JSONField(_("values in the error message"), default=dict, blank=True)
+    http_status = models.PositiveSmallIntegerField(_("HTTP status of the page"), null=True, blank=True)
+    body = models.ForeignKey(EvidenceItem, verbose_name=_("response body"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    record = models.ForeignKey(EvidenceItem, verbose_name=_("record of the exchange"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    screenshot = models.ForeignKey(EvidenceItem, verbose_name=_("screenshot"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    objects = RestrictedQuerySet.as_manager()
+    organisation_path = "case__organisation"
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("URL capture")
+        verbose_name_plural = _("URL captures")
+        constraints = [models.CheckConstraint(condition=models.Q(status__in=CaptureStatus.values),
+                                              name="url_capture_status_known")]
+
+    def __str__(self) -> str:
+        return f"capture {self.pk} ({self.status})"
+
+    @property
+    def items(self) -> list[tuple[str, EvidenceItem | None]]:
+        """The evidence items a finished capture made, each with its name for people."""
+        return [(gettext("Screenshot"), self.screenshot), (gettext("Page as received"), self.body),
+                (gettext("Record of the exchange"), self.record)]
+
+    @property
+    def error_text(self) -> str:
+        """The error, or what was left out of a capture that was made, in the active language."""
+        if not self.error_message:
+            return ""
+        text = gettext(self.error_message)
+        try:
+            return text % self.error_params if self.error_params else text
+        except (KeyError, TypeError, ValueError):
+            return self.error_message

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from vangnet.accounts.choices import Permission
 from vangnet.audit.models import Event
 
-from .models import EvidenceItem
+from .models import EvidenceItem, UrlCapture
 
 SUBJECT_TYPE = EvidenceItem._meta.label_lower
 
@@ -28,3 +28,17 @@ def custody_events(items: list[EvidenceItem]) -> dict[int, list[Event]]:
             "occurred_at", "pk"):
         events[int(event.subject_id)].append(event)
     return events
+
+
+def case_captures(*, user: User | AnonymousUser, case: Any) -> QuerySet[UrlCapture]:
+    """The URL captures of ``case`` that ``user`` may view, newest first."""
+    return (UrlCapture.objects.restrict(user, Permission.VIEW_CASES).filter(case=case)
+            .select_related("body", "record", "screenshot"))
+
+
+def may_request_capture(*, user: User | AnonymousUser, case: Any) -> bool:
+    """Whether ``user`` may ask for captures for ``case``: she works on the cases of its organisation."""
+    from vangnet.accounts.selectors import user_has_permission
+
+    return bool(user.is_authenticated and user_has_permission(user=user, organisation_id=case.organisation_id,
+                                                              permission=Permission.WORK_CASES))

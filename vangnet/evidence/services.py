@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -24,9 +24,9 @@ from vangnet.hashing.hashers import HASHERS
 from vangnet.intake.choices import MINOR_AGE_BANDS
 
 from . import vault
-from .choices import EvidenceEvent, Kind, Source
+from .choices import CaptureStatus, EvidenceEvent, Kind, Source
 from .media import MediaType, detect
-from .models import EvidenceItem
+from .models import EvidenceItem, UrlCapture
 from .rendition import has_location
 
 MAX_FILE_BYTES = 25 * 1024 * 1024
@@ -185,3 +185,176 @@ def purge_expired_evidence(*, actor: Actor, now: datetime | None = None) -> int:
                                    "bytes_deleted": bool(stored_as)})
                 purged += 1
     return purged
+
+
+# ---------------------------------------------------------------------------------------------
+# URL captures ("this URL at this moment"), made by the worker
+
+
+# Stored in English (message ids) and shown translated on the case page, like the fetcher's own messages.
+NOT_STORED = gettext_noop("The capture could not be stored as evidence: the case may hold as much as it can.")
+SCREENSHOT_NOT_STORED = gettext_noop("The screenshot could not be stored.")
+
+
+def _require_work_on(actor: Actor, case: Any) -> None:
+    from .selectors import may_request_capture
+
+    if actor.user is None or not may_request_capture(user=actor.user, case=case):
+        raise PermissionDenied(_("You may not do this for this case."))
+
+
+def check_capture_url(url: str) -> str:
+    """The URL to capture, stripped; refuses what can be refused without the network (scheme, credentials,
+    an address literally inside a private network). The worker checks the rest after DNS."""
+    from vangnet.common import safefetch
+
+    url = url.strip()
+    if not url:
+        raise ValidationError({"url": _("This field is required.")})
+    if len(url) > settings.VANGNET_MAX_URL_CHARS:
+        raise ValidationError({"url": _("This web address is too long.")})
+    try:
+        _scheme, host, _port, _target = safefetch.check_url(url)
+    except safefetch.FetchError as exc:
+        raise ValidationError({"url": exc.message}) from exc
+    if safefetch.is_ip_literal(host) and safefetch.is_forbidden_address(
+            host, allow_loopback=settings.VANGNET_FETCH_ALLOW_LOOPBACK):
+        raise ValidationError({"url": _("The address points to a private network.")})
+    return url
+
+
+@transaction.atomic
+def request_capture(*, case: Any, url: str, actor: Actor) -> UrlCapture:
+    """Queue a capture of ``url`` for ``case``; the worker makes it after this commits.
+
+    A capture of the same URL for the case that is still waiting or running is returned
+    instead of a second one (a double click captures once).
+    """
+    _require_work_on(actor, case)
+    url = check_capture_url(url)
+    for pending in UrlCapture.objects.select_for_update().filter(
+            case=case, status__in=[CaptureStatus.QUEUED, CaptureStatus.RUNNING]):
+        if pending.url == url:
+            return pending
+    capture = UrlCapture.objects.create(case=case, url=url, requested_by=actor.label)
+    record_event(actor=actor, event_type=EvidenceEvent.CAPTURE_REQUESTED, subject=capture,
+                 organisation_id=case.organisation_id, data={"capture": capture.pk})
+    transaction.on_commit(functools.partial(_enqueue_capture, capture.pk))
+    return capture
+
+
+def _enqueue_capture(capture_id: int) -> None:
+    from .tasks import capture_url
+
+    capture_url.enqueue(capture_id=capture_id)
+
+
+def _set_error(capture: UrlCapture, *, code: str, msgid: str, params: dict[str, Any]) -> None:
+    capture.error_code, capture.error_message, capture.error_params = code, msgid, params
+
+
+def _capture_event(capture: UrlCapture, actor: Actor, event_type: str, **data: Any) -> None:
+    record_event(actor=actor, event_type=event_type, subject=capture, organisation_id=capture.case.organisation_id,
+                 data={"capture": capture.pk, "attempt": capture.attempts, **data})
+
+
+def _claim_capture(capture_id: int) -> UrlCapture | None:
+    """Mark the capture as running (one more attempt), unless it is already done or failed."""
+    with transaction.atomic():
+        capture = UrlCapture.objects.select_for_update().select_related("case").filter(pk=capture_id).first()
+        if capture is None or capture.status in {CaptureStatus.DONE, CaptureStatus.FAILED}:
+            return None
+        capture.status = CaptureStatus.RUNNING
+        capture.attempts += 1
+        capture.started_at = timezone.now()
+        capture.save(update_fields=["status", "attempts", "started_at"])
+        return capture
+
+
+def perform_capture(*, capture_id: int, max_attempts: int) -> dict[str, Any]:
+    """Make the capture (the worker's task): fetch with the guard, screenshot, store all three, log it.
+
+    A temporary failure (no answer, too slow) puts the capture back in the queue with its
+    reason shown and raises ``TryAgainLater`` until ``max_attempts``; a refused address, a
+    page too large or a last failed attempt marks it failed. Nothing is stored unless the
+    page was fetched.
+    """
+    from vangnet.common import safefetch
+    from vangnet.common.retry import TryAgainLater
+
+    from .capture import PAGE_LIMITS, ScreenshotFailed, take_screenshot
+
+    capture = _claim_capture(capture_id)
+    if capture is None:
+        return {"capture": capture_id, "status": "skipped"}
+    actor = Actor.system(f"URL capture for {capture.requested_by}")
+    try:
+        page = safefetch.fetch(capture.url, limits=PAGE_LIMITS)
+    except safefetch.FetchError as exc:
+        again = exc.temporary and capture.attempts < max_attempts
+        with transaction.atomic():
+            capture.status = CaptureStatus.QUEUED if again else CaptureStatus.FAILED
+            capture.finished_at = None if again else timezone.now()
+            _set_error(capture, code=exc.code, msgid=exc.msgid, params=exc.params)
+            capture.save(update_fields=["status", "finished_at", "error_code", "error_message", "error_params"])
+            _capture_event(capture, actor, EvidenceEvent.CAPTURE_POSTPONED if again else EvidenceEvent.CAPTURE_FAILED,
+                           error=exc.code)
+        if again:
+            raise TryAgainLater(str(exc)) from exc
+        return {"capture": capture.pk, "status": capture.status, "error": exc.code}
+    screenshot, screenshot_error = None, None
+    try:
+        screenshot = take_screenshot(page)
+    except ScreenshotFailed as exc:
+        screenshot_error = exc
+    return _store_capture(capture, page=page, screenshot=screenshot, screenshot_error=screenshot_error, actor=actor)
+
+
+def _store_capture(capture: UrlCapture, *, page: Any, screenshot: Any, screenshot_error: Any,
+                   actor: Actor) -> dict[str, Any]:
+    """Store body, screenshot and record as evidence in one transaction, or mark the capture failed."""
+    from .capture import build_record
+
+    case = capture.case
+    try:
+        with transaction.atomic(), translation.override("en"):  # notes in the record are in English
+            body, body_note = None, ""
+            try:
+                with transaction.atomic():
+                    body = add_evidence(case=case, data=page.body, actor=actor, source=Source.CAPTURE,
+                                        source_url=page.final_url, original_name=f"capture-{capture.pk}-body")
+            except ValidationError as exc:
+                body_note = " ".join(exc.messages)
+            shot, shot_note = None, screenshot_error.english if screenshot_error else ""
+            if screenshot is not None:
+                try:
+                    with transaction.atomic():
+                        shot = add_evidence(case=case, data=screenshot.png, actor=actor, source=Source.CAPTURE,
+                                            source_url=page.final_url, original_name=f"capture-{capture.pk}.png")
+                except ValidationError as exc:
+                    shot_note = " ".join(exc.messages)
+            data = build_record(capture_id=capture.pk, url=capture.url, page=page, body_stored=body is not None,
+                                body_note=body_note, screenshot=screenshot if shot is not None else None,
+                                screenshot_note=shot_note)
+            record = add_evidence(case=case, data=data, actor=actor, source=Source.CAPTURE, source_url=capture.url,
+                                  original_name=f"capture-{capture.pk}-record.json")
+            capture.status, capture.finished_at, capture.http_status = CaptureStatus.DONE, timezone.now(), page.status
+            capture.body, capture.screenshot, capture.record = body, shot, record
+            if shot is None:  # the page shows "captured without a screenshot" and why
+                _set_error(capture, code="no_screenshot",
+                           msgid=screenshot_error.msgid if screenshot_error else SCREENSHOT_NOT_STORED,
+                           params=screenshot_error.params if screenshot_error else {})
+            else:
+                _set_error(capture, code="", msgid="", params={})
+            capture.save(update_fields=["status", "finished_at", "http_status", "body", "screenshot", "record",
+                                        "error_code", "error_message", "error_params"])
+            _capture_event(capture, actor, EvidenceEvent.CAPTURED, http_status=page.status,
+                           body=body.sha256 if body else None, screenshot=shot.sha256 if shot else None,
+                           record=record.sha256, redirects=len(page.hops) - 1)
+    except ValidationError:
+        with transaction.atomic():
+            capture.status, capture.finished_at = CaptureStatus.FAILED, timezone.now()
+            _set_error(capture, code="not_stored", msgid=NOT_STORED, params={})
+            capture.save(update_fields=["status", "finished_at", "error_code", "error_message", "error_params"])
+            _capture_event(capture, actor, EvidenceEvent.CAPTURE_FAILED, error="not_stored")
+    return {"capture": capture.pk, "status": capture.status, "error": capture.error_code or None}

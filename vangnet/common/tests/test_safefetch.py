@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from vangnet.common import safefetch
 from vangnet.common.safefetch import Limits, is_forbidden_address
@@ -39,6 +40,13 @@ def resolver(monkeypatch: pytest.MonkeyPatch) -> Iterator[StubResolver]:
     stub = StubResolver(NAMES).install(monkeypatch)
     yield stub
     guard.assert_clean()
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """Messages are read in English here (the site's default language is Dutch)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -267,3 +275,12 @@ def test_the_connect_guard_stops_a_connection_outside_loopback_before_it_is_made
     with pytest.raises(AssertionError):
         guard.assert_clean()
     guard.refused.clear()
+
+
+def test_messages_keep_their_english_id_and_show_in_the_reader_s_language(site: LocalSite, loopback: Any) -> None:
+    site.routes["/big"] = Answer(headers=[("Content-Length", str(4 * 1024 * 1024))], body=[b"x"])
+    with pytest.raises(safefetch.TooLarge) as too_large:
+        safefetch.fetch(f"http://good.test:{site.port}/big", limits=Limits(max_bytes=3 * 1024 * 1024))
+    assert too_large.value.msgid == "The page is larger than %(mb)s MB." and too_large.value.params == {"mb": "3"}
+    with translation.override("nl"):
+        assert too_large.value.message == "De pagina is groter dan 3 MB."
