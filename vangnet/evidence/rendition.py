@@ -25,6 +25,7 @@ def _open(data: bytes) -> Image.Image | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", UserWarning)  # broken EXIF, read while opening a JPEG, is skipped
             image = Image.open(io.BytesIO(data))
     except _ERRORS:
         return None
@@ -39,7 +40,10 @@ def has_location(data: bytes) -> bool:
     image = _open(data)
     if image is None:
         return False
-    with image:
+    with image, warnings.catch_warnings():
+        # Broken or lying EXIF (a hostile upload, a damaged file) makes Pillow warn and skip the bad
+        # tags; that is the answer wanted here, never an error.
+        warnings.simplefilter("ignore", UserWarning)
         try:
             gps = image.getexif().get_ifd(GPS_IFD)
         except _ERRORS:
@@ -54,7 +58,8 @@ def image_rendition(data: bytes) -> bytes | None:
     if image is None:
         return None
     try:
-        with image:
+        with image, warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # broken EXIF is skipped (see has_location)
             image.seek(0)  # the first frame of an animation is enough to see what it is
             upright = ImageOps.exif_transpose(image)
             pixels = upright.convert("RGBA" if "A" in upright.getbands() else "RGB")

@@ -70,13 +70,15 @@ class PdqHasher(Hasher):
             with warnings.catch_warnings():
                 # Pillow only warns up to twice its limit: here every image past it is refused.
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
+                # Broken or lying metadata (EXIF) only makes Pillow warn and skip it; the pixels still count.
+                warnings.simplefilter("ignore", UserWarning)
                 image = Image.open(io.BytesIO(data))
-            with image:
-                width, height = image.size  # read from the header: a pixel bomb is refused before decoding
-                if width * height > MAX_IMAGE_PIXELS:
-                    return None
-                image.load()
-                pixels = np.asarray(image.convert("RGB"))
+                with image:
+                    width, height = image.size  # read from the header: a pixel bomb is refused before decoding
+                    if width * height > MAX_IMAGE_PIXELS:
+                        return None
+                    image.load()
+                    pixels = np.asarray(image.convert("RGB"))
         except (UnidentifiedImageError, OSError, Image.DecompressionBombError, Image.DecompressionBombWarning,
                 ValueError):
             return None
