@@ -53,6 +53,8 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "vangnet-capture/1.0"
+# Certificate authorities to trust for https (a PEM file); None trusts the system's. Tests set their own.
+CA_CERTS: str | None = None
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _CHUNK = 64 * 1024
 
@@ -344,7 +346,7 @@ def _connection(target: Target, address: str, *, timeout: float, watchdog: _Watc
     if target.scheme == "https":
         # Connect to the vetted address; SNI and the certificate check use the name.
         conn = _WatchedHTTPSConnection(address, target.port, timeout=timeout, server_hostname=target.host,
-                                       assert_hostname=target.host, cert_reqs="CERT_REQUIRED")
+                                       assert_hostname=target.host, cert_reqs="CERT_REQUIRED", ca_certs=CA_CERTS)
     else:
         conn = _WatchedHTTPConnection(address, target.port, timeout=timeout)
     conn.watchdog = watchdog

@@ -142,7 +142,7 @@ class LocalSite:
     kept in ``requests``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, tls: Any = None) -> None:
         import http.server
         import threading
 
@@ -174,12 +174,14 @@ class LocalSite:
                 pass  # a client that hung up on a slow answer is expected here
 
         self._server = Server(("127.0.0.1", 0), Handler)
+        if tls is not None:  # an ssl.SSLContext (see TestTLS): the site speaks https
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)
 
-    def url(self, path: str = "/", host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+    def url(self, path: str = "/", host: str = "127.0.0.1", scheme: str = "http") -> str:
+        return f"{scheme}://{host}:{self.port}{path}"
 
     def start(self) -> LocalSite:
         self._thread.start()
@@ -217,3 +219,66 @@ class LocalSite:
             handler.wfile.flush()
             if answer.pause:
                 time.sleep(answer.pause)
+
+
+class TestTLS:
+    """A certificate authority made for one test, and a server certificate it signed for ``names``.
+
+    ``ca_file`` is the authority's certificate (what a client trusts); ``server_context()`` is
+    an ``ssl.SSLContext`` for ``LocalSite(tls=...)`` that records the name each client asked
+    for (SNI) in ``server_names``.
+    """
+
+    __test__ = False  # not a test class, whatever pytest thinks of its name
+
+    def __init__(self, folder: Any, names: Iterable[str]) -> None:
+        import datetime
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        now = datetime.datetime.now(datetime.UTC)
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vangnet test CA")])
+        ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+              .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+              .not_valid_after(now + datetime.timedelta(days=1))
+              .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+              .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                           content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                           key_agreement=False, encipher_only=False, decipher_only=False),
+                             critical=True)
+              .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+              .sign(ca_key, hashes.SHA256()))
+        key = ec.generate_private_key(ec.SECP256R1())
+        names = list(names)
+        leaf = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
+                .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=1))
+                .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                               critical=False)
+                .sign(ca_key, hashes.SHA256()))
+        self.ca_file = str(folder / "ca.pem")
+        self._cert_file = str(folder / "server.pem")
+        self._key_file = str(folder / "server.key")
+        with open(self.ca_file, "wb") as handle:
+            handle.write(ca.public_bytes(serialization.Encoding.PEM))
+        with open(self._cert_file, "wb") as handle:
+            handle.write(leaf.public_bytes(serialization.Encoding.PEM))
+        with open(self._key_file, "wb") as handle:
+            handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+        self.server_names: list[str | None] = []
+
+    def server_context(self) -> Any:
+        import ssl
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self._cert_file, self._key_file)
+        context.sni_callback = lambda _sock, name, _context: self.server_names.append(name)  # type: ignore[assignment]
+        return context

@@ -20,7 +20,7 @@ from django.utils import translation
 
 from vangnet.common import safefetch
 from vangnet.common.safefetch import Limits, is_forbidden_address
-from vangnet.common.testing_network import (Answer, LocalSite, SeenRequest, StubResolver,
+from vangnet.common.testing_network import (Answer, LocalSite, SeenRequest, StubResolver, TestTLS,
                                             forbid_outside_connections)
 
 NAMES = {
@@ -284,3 +284,37 @@ def test_messages_keep_their_english_id_and_show_in_the_reader_s_language(site: 
     assert too_large.value.msgid == "The page is larger than %(mb)s MB." and too_large.value.params == {"mb": "3"}
     with translation.override("nl"):
         assert too_large.value.message == "De pagina is groter dan 3 MB."
+
+
+@pytest.fixture
+def tls_site(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[LocalSite, TestTLS]]:
+    """An https site on 127.0.0.1 whose certificate names good.test, signed by a CA the fetcher is told to trust."""
+    tls = TestTLS(tmp_path, ["good.test"])
+    server = LocalSite(tls=tls.server_context()).start()
+    monkeypatch.setattr(safefetch, "CA_CERTS", tls.ca_file)
+    yield server, tls
+    server.stop()
+
+
+def test_https_goes_to_the_vetted_address_with_the_name_in_sni_host_and_certificate_check(
+        tls_site: tuple[LocalSite, TestTLS], loopback: Any) -> None:
+    server, tls = tls_site
+    server.routes["/"] = Answer(body=[b"secure"])
+    result = safefetch.fetch(server.url("/", host="good.test", scheme="https"))
+    assert result.body == b"secure" and result.hops[0].address == "127.0.0.1"
+    assert tls.server_names == ["good.test"], "SNI names the site, though the connection went to its address"
+    assert server.requests[0].headers["Host"] == f"good.test:{server.port}"
+
+
+def test_https_refuses_a_certificate_for_another_name_or_from_an_unknown_authority(
+        tls_site: tuple[LocalSite, TestTLS], loopback: Any, resolver: StubResolver,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    server, _tls = tls_site
+    resolver.names["other.test"] = ["127.0.0.1"]
+    with pytest.raises(safefetch.BadCertificate) as wrong_name:
+        safefetch.fetch(server.url("/", host="other.test", scheme="https"))
+    assert not wrong_name.value.temporary
+    monkeypatch.setattr(safefetch, "CA_CERTS", None)  # the system's authorities do not know this one
+    with pytest.raises(safefetch.BadCertificate):
+        safefetch.fetch(server.url("/", host="good.test", scheme="https"))
+    assert server.requests == []
