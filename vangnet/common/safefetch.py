@@ -29,6 +29,7 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import os
+import re
 import socket
 import ssl
 import threading
@@ -57,6 +58,7 @@ USER_AGENT = "vangnet-capture/1.0"
 CA_CERTS: str | None = None
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _CHUNK = 64 * 1024
+_HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*")  # after IDNA: nothing that could bend a header
 
 
 @dataclass(frozen=True)
@@ -249,6 +251,8 @@ def check_url(url: str) -> tuple[str, str, int, str]:
         parsed = urllib3.util.parse_url(url.strip())
     except (UnicodeError, LocationParseError) as exc:
         raise Refused(_("This is not a valid web address.")) from exc
+    if port == 0 or not (is_ip_literal(host) or _HOST_NAME.fullmatch(host)):
+        raise Refused(_("This is not a valid web address."))
     target = parsed.request_uri or "/"
     return scheme, host, port or (443 if scheme == "https" else 80), target
 

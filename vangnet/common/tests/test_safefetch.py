@@ -97,7 +97,8 @@ def test_allowing_loopback_allows_loopback_and_nothing_else() -> None:
 @pytest.mark.parametrize("url", [
     "file:///etc/passwd", "ftp://good.test/x", "gopher://good.test:70/_GET%20/", "data:text/html,<b>hi</b>",
     "javascript:alert(1)", "ws://good.test/", "//good.test/x", "good.test/x", "http:///no-host", "http://",
-    "http://user:secret@good.test/", "https://user@good.test/", "http://good.test:99999/",
+    "http://user:secret@good.test/", "https://user@good.test/", "http://good.test:99999/", "http://good.test:0/",
+    "http://good.test\r\nX-Injected: 1/", "http://good test/", "http://evil.test\\@good.test/", "http://a..b/",
 ])
 def test_other_schemes_credentials_and_broken_urls_are_refused_before_any_lookup(
         url: str, resolver: StubResolver, loopback: Any) -> None:
