@@ -219,7 +219,7 @@ def refer_case(*, case: Case, report: Report, organisation: ReferralOrganisation
 
 @transaction.atomic
 def merge_cases(*, source: Case, target: Case, actor: Actor) -> Case:
-    """Fold ``source`` into ``target``: its reports, notes, messages, triage and evidence move over."""
+    """Fold ``source`` into ``target``: its reports, notes, messages, triage, evidence and captures move over."""
     _require(actor, source, Permission.MERGE_SPLIT)
     _require(actor, target, Permission.MERGE_SPLIT)
     if source.pk == target.pk:
@@ -231,7 +231,7 @@ def merge_cases(*, source: Case, target: Case, actor: Actor) -> Case:
     if source.merged_into_id or target.merged_into_id:
         raise ValidationError({"target": _("This case was already merged.")})
     for related in (source.reports, source.notes, source.messages, source.triage_outcomes, source.referrals,
-                    source.evidence):
+                    source.evidence, source.captures):
         related.all().update(case=target)
     target.required_steps = _merged_steps(target.required_steps, source.required_steps)
     target.priority = _priority_from_outcomes(target)

@@ -25,6 +25,7 @@ from vangnet.evidence import custody
 from vangnet.evidence.models import EvidenceItem
 from vangnet.evidence.custody import can_view_inline
 from vangnet.evidence.selectors import case_evidence, custody_events
+from vangnet.evidence.views import captures_context
 from vangnet.taxonomy.selectors import active_forms
 
 from . import selectors, services
@@ -100,6 +101,7 @@ def _render_case(request: HttpRequest, case: Case, forms: dict[str, Any], status
         "perms": permissions_for_user(user=request.user, organisation_id=case.organisation_id),
         "Permission": Permission, "active_action": active,
         "may_hold": selectors.may_manage_legal_hold(user=request.user, case=case),
+        **captures_context(user=request.user, case=case),
     }, status=status)
 
 

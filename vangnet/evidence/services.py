@@ -154,10 +154,13 @@ def purge_expired_evidence(*, actor: Actor, now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     shortest = min(settings.VANGNET_EVIDENCE_RETENTION_DAYS.values())
-    case_ids = list(EvidenceItem.objects.filter(
-        purged_at__isnull=True, case__status=CaseStatus.CLOSED, case__legal_hold_set_at__isnull=True,
-        case__closed_at__lt=now - timedelta(days=shortest)).values_list("case_id", flat=True).distinct()
-        .order_by("case_id"))
+    capture_cutoff = now - timedelta(days=settings.VANGNET_EVIDENCE_RETENTION_DAYS[CAPTURE_PERIOD])
+    past = {"case__status": CaseStatus.CLOSED, "case__legal_hold_set_at__isnull": True}
+    case_ids = sorted(set(EvidenceItem.objects.filter(
+        purged_at__isnull=True, case__closed_at__lt=now - timedelta(days=shortest), **past)
+        .values_list("case_id", flat=True).distinct()) | set(
+        UrlCapture.objects.filter(case__closed_at__lt=capture_cutoff, **past).exclude(url="")
+        .values_list("case_id", flat=True).distinct()))
     storage = evidence_storage()
     purged = 0
     for case_id in case_ids:
@@ -184,6 +187,8 @@ def purge_expired_evidence(*, actor: Actor, now: datetime | None = None) -> int:
                                    "retention_days": days, "case_closed_at": case.closed_at.isoformat(),
                                    "bytes_deleted": bool(stored_as)})
                 purged += 1
+            if case.closed_at < capture_cutoff:  # the address asked for goes with what was captured from it
+                UrlCapture.objects.filter(case_id=case_id).exclude(url="").update(url="")
     return purged
 
 
@@ -269,6 +274,39 @@ def _claim_capture(capture_id: int) -> UrlCapture | None:
         capture.started_at = timezone.now()
         capture.save(update_fields=["status", "attempts", "started_at"])
         return capture
+
+
+STALLED_AFTER = timedelta(minutes=15)  # far beyond a capture's own time limits (page and screenshot)
+STALLED_MSGID = gettext_noop("The capture was interrupted (the worker stopped).")
+
+
+def recover_stalled_captures(*, max_attempts: int, now: datetime | None = None) -> int:
+    """Captures still "running" long after their start lost their worker (a crash, a restart, SIGKILL).
+
+    Each is queued again with a fresh task while attempts remain, else marked failed with a
+    plain reason; both are events. Returns how many were recovered.
+    """
+    cutoff = (now or timezone.now()) - STALLED_AFTER
+    recovered = 0
+    for capture_id in UrlCapture.objects.filter(status=CaptureStatus.RUNNING, started_at__lt=cutoff).values_list(
+            "pk", flat=True):
+        with transaction.atomic():
+            capture = UrlCapture.objects.select_for_update().select_related("case").filter(
+                pk=capture_id, status=CaptureStatus.RUNNING, started_at__lt=cutoff).first()
+            if capture is None:
+                continue
+            again = capture.attempts < max_attempts
+            capture.status = CaptureStatus.QUEUED if again else CaptureStatus.FAILED
+            capture.finished_at = None if again else timezone.now()
+            _set_error(capture, code="interrupted", msgid=STALLED_MSGID, params={})
+            capture.save(update_fields=["status", "finished_at", "error_code", "error_message", "error_params"])
+            _capture_event(capture, Actor.system("recover_stalled_captures"),
+                           EvidenceEvent.CAPTURE_POSTPONED if again else EvidenceEvent.CAPTURE_FAILED,
+                           error="interrupted")
+            if again:
+                transaction.on_commit(functools.partial(_enqueue_capture, capture.pk))
+            recovered += 1
+    return recovered
 
 
 def perform_capture(*, capture_id: int, max_attempts: int) -> dict[str, Any]:

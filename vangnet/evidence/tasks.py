@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crontask import cron
 from django.tasks import task
 
 from vangnet.common.retry import Backoff, with_retries
@@ -19,3 +20,12 @@ def capture_url(*, capture_id: int) -> dict[str, Any]:
     from .services import perform_capture
 
     return perform_capture(capture_id=capture_id, max_attempts=CAPTURE_BACKOFF.max_attempts)
+
+
+@cron("*/10 * * * *")
+@task()
+def recover_stalled_captures() -> int:
+    """Captures a dead worker left "running" go back in the queue, or fail after their last attempt."""
+    from .services import recover_stalled_captures as recover
+
+    return recover(max_attempts=CAPTURE_BACKOFF.max_attempts)

@@ -19,7 +19,7 @@ from vangnet.evidence import custody
 from vangnet.evidence.bundle import verify_bundle
 from vangnet.evidence.choices import Source
 from vangnet.evidence.models import EvidenceItem, SigningKey
-from vangnet.evidence.services import add_evidence
+from vangnet.evidence.services import add_evidence, request_capture
 
 pytestmark = pytest.mark.django_db
 
@@ -208,8 +208,10 @@ def test_merging_moves_evidence_to_the_case_it_joins(submit, supervisor) -> None
     source = submit(urls="https://a.example/1").report.case
     target = submit(urls="https://b.example/2").report.case
     item = add_evidence(case=source, data=_photo(), actor=Actor.reporter(), source=Source.REPORTER)
+    capture = request_capture(case=source, url="https://host.example/p/1", actor=Actor.staff(supervisor))
     merge_cases(source=source, target=target, actor=Actor.staff(supervisor))
     item.refresh_from_db()
-    assert item.case_id == target.pk
+    capture.refresh_from_db()
+    assert item.case_id == target.pk and capture.case_id == target.pk
     bundle = custody.export_case_bundle(case=target, actor=Actor.staff(supervisor))
     assert verify_bundle(bundle.data).ok and item.sha256 in bundle.data.decode("latin-1")

@@ -16,6 +16,7 @@ from vangnet.common.scheduling import scheduled_jobs
 def _load_task_modules() -> None:
     import vangnet.audit.tasks  # noqa: F401
     import vangnet.common.tasks  # noqa: F401
+    import vangnet.evidence.tasks  # noqa: F401
     import vangnet.intake.tasks  # noqa: F401
 
 
@@ -27,6 +28,7 @@ def test_housekeeping_and_chaining_are_on_the_schedule() -> None:
                                                                         "hour='3', minute='30'")
     for hourly in ("clear_expired_sessions", "prune_finished_tasks", "forget_ended_followup_lockouts"):
         assert "hour='*'" in jobs[hourly], hourly
+    assert "minute='*/10'" in jobs["recover_stalled_captures"]
 
 
 @pytest.mark.django_db

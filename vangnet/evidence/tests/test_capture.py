@@ -344,3 +344,31 @@ def test_with_loopback_forbidden_the_browser_cannot_reach_loopback_either(site: 
     assert {b["reason"] for b in shot.blocked} == {"private_address"} and len(shot.blocked) == 3
     assert [r.path for r in site.requests] == ["/page"], "nothing the page needs was fetched from loopback"
     assert _escaped(browser_proxy) == []
+
+
+def test_a_capture_a_dead_worker_left_running_is_queued_again_then_fails_after_its_last_attempt(
+        submit: Any, handler: Any, django_capture_on_commit_callbacks: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    case = submit().report.case
+    stalled = services.request_capture(case=case, url="https://host.example/p/1", actor=Actor.staff(handler))
+    fresh = services.request_capture(case=case, url="https://host.example/p/2", actor=Actor.staff(handler))
+    long_ago = timezone.now() - services.STALLED_AFTER - timedelta(minutes=1)
+    UrlCapture.objects.filter(pk=stalled.pk).update(status=CaptureStatus.RUNNING, attempts=1, started_at=long_ago)
+    UrlCapture.objects.filter(pk=fresh.pk).update(status=CaptureStatus.RUNNING, attempts=1, started_at=timezone.now())
+    queued_before = DBTaskResult.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.recover_stalled_captures(max_attempts=4) == 1
+    stalled.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stalled.status == CaptureStatus.QUEUED and stalled.error_code == "interrupted"
+    assert fresh.status == CaptureStatus.RUNNING, "a capture still within its time is left alone"
+    assert DBTaskResult.objects.count() == queued_before + 1, "a new task picks it up"
+    UrlCapture.objects.filter(pk=stalled.pk).update(status=CaptureStatus.RUNNING, attempts=4, started_at=long_ago)
+    assert services.recover_stalled_captures(max_attempts=4) == 1
+    stalled.refresh_from_db()
+    assert stalled.status == CaptureStatus.FAILED and stalled.finished_at is not None
+    assert [e for e in _events(stalled) if e.endswith(("postponed", "failed"))] == [
+        EvidenceEvent.CAPTURE_POSTPONED, EvidenceEvent.CAPTURE_FAILED]

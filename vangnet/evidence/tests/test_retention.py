@@ -222,3 +222,19 @@ def test_two_runs_at_once_purge_each_item_once(vault_folder) -> None:
     assert services.purge_expired_evidence(actor=Actor.system(), now=CLOSED + timedelta(days=100)) == 0
     chain_all_pending()
     assert list(verify_chain()) == []
+
+
+def test_the_address_of_a_capture_goes_with_the_capture_period_even_when_it_failed(
+        submit, supervisor, django_capture_on_commit_callbacks) -> None:
+    from vangnet.evidence.models import UrlCapture
+
+    case = submit().report.case
+    failed = UrlCapture.objects.create(case=case, url="https://host.example/her-name", status="failed",
+                                       requested_by="sanne")
+    _close(case, supervisor)
+    _purge(django_capture_on_commit_callbacks, now=CLOSED + timedelta(days=PERIODS["capture"] - 1))
+    failed.refresh_from_db()
+    assert failed.url == "https://host.example/her-name", "kept while the period runs"
+    _purge(django_capture_on_commit_callbacks, now=CLOSED + timedelta(days=PERIODS["capture"] + 1))
+    failed.refresh_from_db()
+    assert failed.url == "" and failed.status == "failed"
