@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from vangnet.common.forms import UnicodeSafeForm
+from vangnet.evidence.forms import EvidenceFilesField
 
 from .choices import CaseStatus, Priority
 
@@ -52,39 +53,10 @@ class SplitForm(UnicodeSafeForm):
     report = forms.ChoiceField(label=_("Move this report to a new case"))
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one field (Django's documented pattern); each is checked by the evidence vault."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-
-    def clean(self, data: object, initial: object = None) -> list[object]:
-        single = super().clean
-        if not data:
-            return [single(None, initial)]  # "This field is required." (an empty list would pass)
-        if isinstance(data, (list, tuple)):
-            return [single(item, initial) for item in data]
-        return [single(data, initial)]
-
-
-MAX_FILES_PER_UPLOAD = 20
-
-
 class EvidenceUploadForm(UnicodeSafeForm):
-    attachments = MultipleFileField(label=_("Files"), help_text=_(
+    attachments = EvidenceFilesField(label=_("Files"), help_text=_(
         "Images, screenshots, short videos, PDFs, text or chat exports (.txt, WhatsApp .zip). The originals are "
         "kept exactly as they are, encrypted."))
-
-    def clean_attachments(self) -> list[object]:
-        files = self.cleaned_data["attachments"]
-        if len(files) > MAX_FILES_PER_UPLOAD:
-            raise forms.ValidationError(_("Add at most %(count)d files at once.") % {"count": MAX_FILES_PER_UPLOAD})
-        return files
 
 
 class LegalHoldForm(UnicodeSafeForm):

@@ -13,12 +13,11 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from vangnet.common.forms import UnicodeSafeForm
 from vangnet.directory.selectors import shareable_catalogue
-from vangnet.evidence.services import MAX_FILE_BYTES
+from vangnet.evidence.forms import EvidenceFilesField, max_file_mb
 from vangnet.taxonomy.selectors import form_catalogue
 
 from .choices import AgeBand, ContactPreference, Duration, PerpetratorCount, Relationship, ReporterRole
@@ -216,39 +215,6 @@ class AddInformationForm(UnicodeSafeForm):
                            widget=forms.Textarea(attrs={"rows": 5}))
 
 
-# What the file picker offers; the vault still reads each file's type from its bytes (evidence.media).
-EVIDENCE_ACCEPT = "image/*,video/*,application/pdf,.pdf,text/plain,.txt,application/zip,.zip"
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-    template_name = "django/forms/widgets/file.html"  # a plain file input: there is never a file to clear
-
-
-class EvidenceFilesField(forms.FileField):
-    """One or more files from ``<input type=file multiple>``, as a list.
-
-    Only the number is checked here. Each file is judged on its own by the vault
-    (``evidence.services.add_evidence``: empty, too large, a type it does not take), so a
-    refusal can name the file and the others are still added.
-    """
-
-    widget = MultipleFileInput
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": EVIDENCE_ACCEPT}))
-        super().__init__(**kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
-        files = [f for f in (data if isinstance(data, (list, tuple)) else [data]) if isinstance(f, UploadedFile)]
-        if not files:
-            raise ValidationError(_("Choose one or more files first."), code="required")
-        limit = settings.VANGNET_UPLOAD_MAX_FILES
-        if len(files) > limit:
-            raise ValidationError(_("Choose at most %(limit)d files at a time.") % {"limit": limit}, code="too_many")
-        return files
-
-
 class EvidenceUploadForm(UnicodeSafeForm):
     """The reporter's files for her report, in the report flow and on the follow-up page."""
 
@@ -259,10 +225,6 @@ class EvidenceUploadForm(UnicodeSafeForm):
         self.fields["evidence"].help_text = _(
             "Up to %(count)d files at a time, each at most %(mb)d MB.") % {
             "count": settings.VANGNET_UPLOAD_MAX_FILES, "mb": max_file_mb()}
-
-
-def max_file_mb() -> int:
-    return int(MAX_FILE_BYTES // 2**20)
 
 
 class WithdrawForm(UnicodeSafeForm):
