@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from vangnet.audit.registry import register_event_types
 
@@ -40,7 +41,7 @@ class EvidenceEvent(models.TextChoices):
 class CaptureStatus(models.TextChoices):
     """Where a URL capture stands: waiting for the worker, being made, made, or given up."""
 
-    QUEUED = "queued", _("Queued")
-    RUNNING = "running", _("In progress")
-    DONE = "done", _("Done")
-    FAILED = "failed", _("Failed")
+    QUEUED = "queued", pgettext_lazy("capture status", "Queued")
+    RUNNING = "running", pgettext_lazy("capture status", "Being captured")
+    DONE = "done", pgettext_lazy("capture status", "Captured")
+    FAILED = "failed", pgettext_lazy("capture status", "Failed")
