@@ -131,3 +131,12 @@ def test_days_by_name_override_some_defaults_and_refuse_typing_errors(monkeypatc
         monkeypatch.setenv("VANGNET_DAYS", bad)
         with pytest.raises(ImproperlyConfigured, match="VANGNET_DAYS"):
             env_days_by_name("VANGNET_DAYS", defaults)
+
+
+@pytest.mark.django_db
+def test_every_model_change_has_its_migration() -> None:
+    out = StringIO()
+    try:
+        call_command("makemigrations", "--check", "--dry-run", stdout=out)
+    except SystemExit as exit_:
+        pytest.fail(f"a model changed without a migration:\n{out.getvalue()} (exit {exit_.code})")
