@@ -40,6 +40,10 @@ def seed_reference_data() -> None:
     forms = apps.get_model("taxonomy", "FormOfViolence")
     organisations = apps.get_model("directory", "ReferralOrganisation")
     seed_rows(forms, load_json(package / "taxonomy", "forms_of_violence.json"), key="slug")
+    seed_rows(apps.get_model("taxonomy", "LegalGround"), load_json(package / "taxonomy", "legal_grounds.json"),
+              key="slug", m2m={"forms": (forms, "slug")})
+    seed_rows(apps.get_model("directory", "DigitalServicesCoordinator"),
+              load_json(package / "directory", "coordinators.json"), key="slug")
     seed_rows(organisations, load_json(package / "directory", "organisations.json"), key="slug",
               m2m={"forms": (forms, "slug")})
     seed_rows(apps.get_model("cases", "TriageRule"), load_json(package / "cases", "triage_rules.json"), key="name",
