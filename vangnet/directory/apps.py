@@ -9,7 +9,8 @@ class DirectoryConfig(AppConfig):
     def ready(self) -> None:
         from vangnet.common.refcache import invalidate_on_change
 
-        from .models import ReferralOrganisation
-        from .selectors import SHAREABLE_KEY
+        from .models import DigitalServicesCoordinator, Provider, ProviderDomain, ReferralOrganisation
+        from .selectors import PROVIDER_DOMAINS_KEY, SHAREABLE_KEY
 
         invalidate_on_change(SHAREABLE_KEY, ReferralOrganisation)
+        invalidate_on_change(PROVIDER_DOMAINS_KEY, Provider, ProviderDomain, DigitalServicesCoordinator)

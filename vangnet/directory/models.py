@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -134,7 +136,7 @@ class Provider(models.Model):
         return self.name
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, Any] = {}
         if self.api_endpoint and not self.api_channel:
             errors["api_channel"] = _("Name the channel that uses this endpoint.")
         if not (self.contact_email or self.webform_url or self.api_channel or self.upstream_id):

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from vangnet.common.i18n import BilingualMixin
 from vangnet.common.refcache import cached
 
-from .models import FormOfViolence
+from .models import FormOfViolence, LegalGround
 
 CATALOGUE_KEY = "taxonomy:active-forms"
 
@@ -35,3 +36,23 @@ def form_catalogue() -> dict[str, FormEntry]:
     """Active forms by slug, in display order (cached per process, see common.refcache)."""
     return cached(CATALOGUE_KEY, lambda: {
         f.slug: FormEntry(f.pk, f.slug, f.name_nl, f.name_en, f.involves_sexual_imagery) for f in active_forms()})
+
+
+def legal_grounds_for_forms(forms: Iterable[FormOfViolence | int | str]) -> list[LegalGround]:
+    """The active legal grounds that apply to any of these forms of violence (instances, ids or slugs).
+
+    Each ground once, in display order; retired forms still count (a report keeps the forms it named).
+    """
+    ids: set[int] = set()
+    slugs: set[str] = set()
+    for form in forms:
+        if isinstance(form, FormOfViolence):
+            ids.add(form.pk)
+        elif isinstance(form, str):
+            slugs.add(form)
+        else:
+            ids.add(form)
+    if not ids and not slugs:
+        return []
+    return list(LegalGround.objects.filter(is_active=True).filter(Q(forms__id__in=ids) | Q(forms__slug__in=slugs))
+                .distinct().order_by("sort_order", "slug"))
