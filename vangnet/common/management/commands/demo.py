@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -14,6 +15,8 @@ from vangnet.accounts.models import ApiToken, Membership, Organisation
 from vangnet.accounts import services
 from vangnet.accounts.services import hash_token
 from vangnet.audit.services import Actor
+from vangnet.directory import services as directory_services
+from vangnet.directory.models import DigitalServicesCoordinator, Provider
 from vangnet.intake.choices import Channel
 from vangnet.intake.forms import ReportForm
 from vangnet.intake.models import Report
@@ -44,6 +47,21 @@ SAMPLE_REPORTS = [
     {"immediate_danger": "no", "reporter_role": "bystander", "forms": ["misogynist-hate-speech"],
      "urls": "https://social.invalid/thread/55", "age_band": "unknown", "contact_preference": "none",
      "consent_processing": True},
+]
+
+# Made-up providers for the sample reports' websites: reserved example names only (.invalid sites,
+# example.org addresses), never a real company's contact. Upstream first: the others name it.
+DEMO_PROVIDERS: list[dict[str, Any]] = [
+    {"slug": "demo-hosting", "name": "Demo Hosting (example)", "domains": ["hosting.invalid"],
+     "contact_email": "abuse@hosting.example.org", "country": "NL", "language": "nl", "coordinator": "acm",
+     "notes": "Demo data: a hosting company that hosts the demo video site."},
+    {"slug": "demo-social", "name": "Demo Social (example)", "domains": ["social.invalid"],
+     "contact_email": "dsa-notices@social.example.org", "country": "NL", "language": "nl", "coordinator": "acm",
+     "is_vlop": True, "notes": "Demo data: a social network taking notices by e-mail."},
+    {"slug": "demo-video", "name": "Demo Video (example)", "domains": ["example-porn.invalid"],
+     "webform_url": "https://example-porn.invalid/dsa-notice", "country": "US", "language": "en",
+     "legal_representative": "Demo Representative (example), Voorbeeldstraat 1, 1234 AB Voorbeeldstad",
+     "upstream": "demo-hosting", "notes": "Demo data: takes notices only through its web form."},
 ]
 
 
@@ -107,6 +125,18 @@ class Command(BaseCommand):
                 self.stderr.write("Warning: VANGNET_DEMO_API_TOKEN is short; use a long random token outside demos.")
         elif not ApiToken.objects.filter(organisation=partner, name="demo", revoked_at__isnull=True).exists():
             _token, token_note = services.create_api_token(organisation=partner, name="demo", actor=actor)
+
+        for spec in DEMO_PROVIDERS:
+            if Provider.objects.filter(slug=spec["slug"]).exists():
+                continue
+            fields = {k: v for k, v in spec.items() if k not in {"domains", "coordinator", "upstream"}}
+            provider = Provider(**fields,
+                                coordinator=DigitalServicesCoordinator.objects.filter(slug=spec.get("coordinator", ""))
+                                .first(),
+                                upstream=Provider.objects.filter(slug=spec.get("upstream", "")).first())
+            directory_services.save_provider(provider=provider, actor=actor)
+            for domain in spec["domains"]:
+                directory_services.add_provider_domain(provider=provider, domain=domain, actor=actor)
 
         if not Report.objects.exists():
             for number, sample in enumerate(SAMPLE_REPORTS):
