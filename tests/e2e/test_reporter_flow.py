@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 
 import pytest
 from django.contrib.sessions.models import Session
@@ -32,7 +33,9 @@ TEXT = {
 
 
 def report_through_the_flow(page: Page, site: str, lang: str, *, danger: bool = False, check_a11y: bool = True,
-                            email: str = "") -> tuple[str, str]:
+                            email: str = "", evidence_step: Callable[[Page], None] | None = None) -> tuple[str, str]:
+    """Report as a reporter would; ``evidence_step`` acts on the optional evidence step (else it is skipped)
+    and ends by going on to the receipt."""
     t = TEXT[lang]
     page.goto(f"{site}/{lang}/")
     if check_a11y:
@@ -70,7 +73,10 @@ def report_through_the_flow(page: Page, site: str, lang: str, *, danger: bool = 
     expect(page.locator("[data-report-sent]")).to_be_visible()  # stored; the optional evidence step
     if check_a11y:
         assert_accessible(page)
-    page.get_by_role("link", name=t["skip"]).click()
+    if evidence_step is not None:
+        evidence_step(page)
+    else:
+        page.get_by_role("link", name=t["skip"]).click()
     expect(page.locator("h1")).to_contain_text(t["received"])
     if check_a11y:
         assert_accessible(page)
