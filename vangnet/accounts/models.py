@@ -32,6 +32,9 @@ class Organisation(models.Model):
         _("receives reports from the public web form"), default=False,
         help_text=_("Exactly one active organisation should; reports from partners' systems go to the partner."))
     is_trusted_flagger = models.BooleanField(_("trusted flagger (DSA Art. 22)"), default=False)
+    notice_email = models.EmailField(
+        _("e-mail for notices"), blank=True,
+        help_text=_("The notifier's address in notices to providers (DSA Art. 16(2)(c)); replies come here."))
     is_platform = models.BooleanField(_("platform using the moderation API"), default=False)
 
     class Meta:

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "vangnet.intake",
     "vangnet.hashing",
     "vangnet.evidence",
+    "vangnet.notices",
 ]
 
 MIDDLEWARE = [
@@ -223,6 +224,10 @@ VANGNET_SITE_URL = env_str("VANGNET_SITE_URL", "http://127.0.0.1:8000")
 VANGNET_QUICK_EXIT_URL = env_str("VANGNET_QUICK_EXIT_URL", "https://www.google.com/search?q=weerbericht")
 # Personal data of a closed case is erased this many days after closing (vangnet apply_retention).
 VANGNET_RETENTION_DAYS = env_int("VANGNET_RETENTION_DAYS", 365)
+# Notices (vangnet.notices): hours after sending until a notice is past its deadline (a reminder, then a
+# follow-up); shorter for a trusted flagger's notice, which the provider must treat with priority (DSA Art. 22).
+VANGNET_NOTICE_DEADLINE_HOURS = env_int("VANGNET_NOTICE_DEADLINE_HOURS", 72)
+VANGNET_NOTICE_TRUSTED_DEADLINE_HOURS = env_int("VANGNET_NOTICE_TRUSTED_DEADLINE_HOURS", 24)
 # Evidence files (vangnet.evidence), per kind: this many days after the case closed, the daily
 # housekeeping deletes the stored bytes and the file's name and source URL. The item's row stays
 # with its hashes, size, type and times, and its custody events: a hash cannot show the picture,

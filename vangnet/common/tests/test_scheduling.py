@@ -17,6 +17,7 @@ def _load_task_modules() -> None:
     import vangnet.audit.tasks  # noqa: F401
     import vangnet.common.tasks  # noqa: F401
     import vangnet.evidence.tasks  # noqa: F401
+    import vangnet.notices.tasks  # noqa: F401
     import vangnet.intake.tasks  # noqa: F401
 
 
@@ -29,6 +30,8 @@ def test_housekeeping_and_chaining_are_on_the_schedule() -> None:
     for hourly in ("clear_expired_sessions", "prune_finished_tasks", "forget_ended_followup_lockouts"):
         assert "hour='*'" in jobs[hourly], hourly
     assert "minute='*/10'" in jobs["recover_stalled_captures"]
+    assert jobs["process_outbox_every_minute"].endswith("hour='*', minute='*']")
+    assert "minute='*/5'" in jobs["recover_stalled_deliveries"]
 
 
 @pytest.mark.django_db

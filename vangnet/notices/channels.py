@@ -1,0 +1,93 @@
+"""How a notice reaches a provider: pluggable channels with stable names ("email", "webform", API ones).
+
+A channel's ``send`` either returns (the provider has it), raises ``NotDelivered`` (certainly not
+delivered: try again later) or raises ``MaybeDelivered`` (the connection broke while handing it
+over: the outbox never retries that by itself). Every channel passes the same contract test
+(``tests/test_channels.py``).
+"""
+
+from __future__ import annotations
+
+import smtplib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMessage, mailers
+
+from .models import Delivery, Notice
+
+
+class NotDelivered(Exception):
+    """Nothing reached the provider (no connection, refused before the message was handed over)."""
+
+
+class MaybeDelivered(Exception):
+    """The hand-over broke off: the provider may or may not have the notice."""
+
+
+@dataclass(frozen=True)
+class Sent:
+    message_id: str = ""
+
+
+class Channel(ABC):
+    """One way of handing a notice over. ``automatic`` channels are worked by the outbox."""
+
+    name: str
+    automatic: bool = True
+
+    @abstractmethod
+    def send(self, notice: Notice, delivery: Delivery) -> Sent:
+        """Hand ``notice`` over; ``delivery.message_id`` is the identifier to use (unique per delivery)."""
+
+
+class EmailChannel(Channel):
+    """SMTP to the provider's DSA point of contact; the reference is in the subject and the Message-ID."""
+
+    name = "email"
+
+    def send(self, notice: Notice, delivery: Delivery) -> Sent:
+        message = EmailMessage(subject=notice.subject, body=notice.body, to=[notice.provider.contact_email],
+                               from_email=settings.DEFAULT_FROM_EMAIL, reply_to=[notice.notifier_email],
+                               headers={"Message-ID": delivery.message_id, "X-Vangnet-Notice": notice.reference})
+        connection = mailers.default  # a fresh connection per notice: one failure touches one notice
+        try:
+            connection.open()
+        except (OSError, smtplib.SMTPException) as exc:
+            raise NotDelivered(f"the mail server could not be reached ({exc.__class__.__name__})") from exc
+        try:
+            connection.send_messages([message])
+        except smtplib.SMTPResponseException as exc:  # the server answered "no": it did not take the message
+            raise NotDelivered(f"the mail server refused the message ({exc.smtp_code})") from exc
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise NotDelivered("the mail server refused the address") from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise MaybeDelivered(f"the connection broke while sending ({exc.__class__.__name__})") from exc
+        finally:
+            try:
+                connection.close()
+            except (OSError, smtplib.SMTPException):
+                pass
+        return Sent(message_id=delivery.message_id)
+
+
+class WebFormChannel(Channel):
+    """Providers that take notices only in a form on their site: the handler pastes the text and confirms."""
+
+    name = "webform"
+    automatic = False
+
+    def send(self, notice: Notice, delivery: Delivery) -> Sent:
+        raise NotDelivered("a web form is filled in by hand")
+
+
+CHANNELS: dict[str, Channel] = {channel.name: channel for channel in (EmailChannel(), WebFormChannel())}
+
+
+def register(channel: Channel) -> Channel:
+    """Add an API channel under its stable name (a provider's ``api_channel`` names it)."""
+    if channel.name in CHANNELS:
+        raise ValueError(f"A notice channel called {channel.name!r} exists already.")
+    CHANNELS[channel.name] = channel
+    return channel

@@ -1,0 +1,145 @@
+"""Notices to providers ("meldingen", DSA Art. 16), the URLs they name, their outbox and the replies."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from vangnet.accounts.access import RestrictedQuerySet
+from vangnet.common.crypto import EncryptedTextField
+
+from .choices import DeliveryState, NoticeStatus, Outcome
+
+
+class Notice(models.Model):
+    """One notice to one provider about one or more URLs of a case.
+
+    The handler reviews a draft (``body``); once queued its text is fixed and is exactly what
+    the provider receives. The notifier is the organisation, never the victim. ``reference``
+    goes into the subject and Message-ID, so a reply finds its way back.
+    """
+
+    case = models.ForeignKey("cases.Case", verbose_name=_("case"), on_delete=models.PROTECT, related_name="notices")
+    provider = models.ForeignKey("directory.Provider", verbose_name=_("provider"), on_delete=models.PROTECT,
+                                 related_name="notices")
+    reference = models.CharField(_("reference"), max_length=20, unique=True)
+    language = models.CharField(_("language"), max_length=2)
+    channel = models.CharField(_("channel"), max_length=50)
+    status = models.CharField(_("status"), max_length=10, choices=NoticeStatus.choices, default=NoticeStatus.DRAFT)
+    trusted_flagger = models.BooleanField(_("sent as trusted flagger"), default=False)
+    notifier_name = models.CharField(_("notifier's name"), max_length=200)
+    notifier_email = models.EmailField(_("notifier's e-mail"))
+    explanation = EncryptedTextField(_("the handler's explanation"))
+    legal_grounds = models.ManyToManyField("taxonomy.LegalGround", verbose_name=_("legal grounds"), blank=True)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = EncryptedTextField(_("text"))
+    follows = models.ForeignKey("self", verbose_name=_("follow-up of"), null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="follow_ups")
+    created_by = models.CharField(_("drafted by"), max_length=150)
+    created_at = models.DateTimeField(_("drafted at"), auto_now_add=True)
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    deadline_at = models.DateTimeField(_("deadline"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, blank=True)
+    outcome_note = EncryptedTextField(_("outcome: the provider's reason or the handler's note"), blank=True)
+    outcome_at = models.DateTimeField(_("outcome recorded at"), null=True, blank=True)
+    pdf_storage_name = models.CharField(_("PDF copy stored as"), max_length=200, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    organisation_path = "case__organisation"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        indexes = [models.Index(fields=["status", "deadline_at"], name="notice_status_deadline")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class NoticeUrl(models.Model):
+    """An exact electronic location the notice names (Art. 16(2)(b)), with the evidence that shows it."""
+
+    notice = models.ForeignKey(Notice, verbose_name=_("notice"), on_delete=models.CASCADE, related_name="urls")
+    reported_url = models.ForeignKey("intake.ReportedUrl", verbose_name=_("reported URL"), null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="notice_urls")
+    url = EncryptedTextField(_("URL"))
+    evidence = models.ManyToManyField("evidence.EvidenceItem", verbose_name=_("evidence"), blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    organisation_path = "notice__case__organisation"
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("URL in a notice")
+        verbose_name_plural = _("URLs in notices")
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class Delivery(models.Model):
+    """The outbox: one hand-over of a notice to its channel ("verzending").
+
+    The worker claims a pending delivery (``sending``, committed) before it talks to the
+    channel and marks it ``sent`` after. A worker that dies in between leaves ``sending``:
+    the recovery job makes it ``uncertain`` and never sends it again by itself, so a notice
+    is never sent twice; the case page asks the handler to check and confirm or resend.
+    """
+
+    notice = models.ForeignKey(Notice, verbose_name=_("notice"), on_delete=models.CASCADE,
+                               related_name="deliveries")
+    channel = models.CharField(_("channel"), max_length=50)
+    state = models.CharField(_("state"), max_length=10, choices=DeliveryState.choices,
+                             default=DeliveryState.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), db_index=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    message_id = models.CharField(_("Message-ID"), max_length=200, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    organisation_path = "notice__case__organisation"
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="delivery_due")]
+
+    def __str__(self) -> str:
+        return f"{self.notice} {self.channel} {self.state}"
+
+
+class Reply(models.Model):
+    """A message from a provider about a notice, kept as plain text, never rendered as HTML.
+
+    Matched to its notice by the reference in its subject or headers; an unmatched reply
+    (forged, unknown or mistyped reference) stays unattached and is seen by no case.
+    """
+
+    notice = models.ForeignKey(Notice, verbose_name=_("notice"), null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="replies")
+    source = models.CharField(_("came in through"), max_length=10)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    message_id = models.CharField(_("Message-ID"), max_length=300, blank=True)
+    from_address = EncryptedTextField(_("from"), blank=True)
+    subject = EncryptedTextField(_("subject"), blank=True)
+    text = EncryptedTextField(_("text"), blank=True)
+    attachments = models.JSONField(_("attachments (names, types and sizes only)"), default=list, blank=True)
+    raw_sha256 = models.CharField(_("SHA-256 of the message as received"), max_length=64)
+    raw_size = models.PositiveIntegerField(_("size as received"))
+
+    objects = RestrictedQuerySet.as_manager()
+    organisation_path = "notice__case__organisation"
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
+
+    def __str__(self) -> str:
+        return f"reply {self.pk} to {self.notice_id}"

@@ -1,0 +1,254 @@
+"""Writes of notice-and-action: draft, edit, queue, confirm by hand, cancel, record replies and outcomes.
+
+Every step is an event on the case. Sending itself is the outbox's job (``notices.outbox``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from vangnet.accounts.choices import Permission
+from vangnet.accounts.selectors import user_has_permission
+from vangnet.audit.services import Actor, record_event
+from vangnet.evidence.models import EvidenceItem
+from vangnet.intake.models import ReportedUrl
+from vangnet.intake.normalization import check_url
+
+from . import compose
+from .channels import CHANNELS
+from .choices import DeliveryState, NoticeEvent, NoticeStatus, Outcome
+from .models import Delivery, Notice, NoticeUrl
+
+MAX_BODY = 20_000
+
+
+def _require(actor: Actor, case: Any, permission: str = Permission.WORK_CASES) -> None:
+    if actor.user is None or not user_has_permission(user=actor.user, organisation_id=case.organisation_id,
+                                                     permission=permission):
+        raise PermissionDenied(_("You may not do this for this case."))
+
+
+def _event(notice: Notice, actor: Actor, event_type: str, **data: Any) -> None:
+    record_event(actor=actor, event_type=event_type, subject=notice, case_id=notice.case_id,
+                 organisation_id=notice.case.organisation_id,
+                 data={"reference": notice.reference, "provider": notice.provider.slug, **data})
+
+
+def _evidence_for(case: Any, url: str, reported: ReportedUrl | None) -> list[EvidenceItem]:
+    """Evidence that shows this URL: what its reporter added, and captures of the same address."""
+    normalized = check_url(url).normalized
+    items = []
+    for item in EvidenceItem.objects.filter(case=case).order_by("pk"):
+        by_report = reported is not None and item.report_id == reported.report_id
+        by_capture = bool(item.source_url) and check_url(item.source_url).normalized == normalized
+        if by_report or by_capture:
+            items.append(item)
+    return items
+
+
+def _reported_url(case: Any, url: str) -> ReportedUrl | None:
+    normalized = check_url(url).normalized
+    for reported in ReportedUrl.objects.filter(report__case=case):
+        if reported.normalized == normalized:
+            return reported
+    return None
+
+
+def draft_notices(*, case: Any, urls: Sequence[str], explanation: str, grounds: Sequence[Any],
+                  actor: Actor, follows: Notice | None = None) -> list[Notice]:
+    """One draft per provider for the chosen URLs (Art. 16(2) complete), for the handler to review and send.
+
+    Providers are looked up first, outside the drafts' transaction, so an unknown website stays
+    flagged for an administrator even though the drafting is refused.
+    """
+    _require(actor, case)
+    explanation = compose.clean_explanation(explanation)
+    groups = compose.group_by_provider(compose.clean_urls(urls))
+    return _draft(case=case, groups=groups, explanation=explanation, grounds=grounds, actor=actor, follows=follows)
+
+
+@transaction.atomic
+def _draft(*, case: Any, groups: dict[Any, list[str]], explanation: str, grounds: Sequence[Any], actor: Actor,
+           follows: Notice | None) -> list[Notice]:
+    notifier = compose.notifier_for(case.organisation)
+    notices = []
+    for provider, provider_urls in groups.items():
+        channel = compose.channel_for(provider)
+        reference = compose.new_reference()
+        drafts = []
+        for url in provider_urls:
+            reported = _reported_url(case, url)
+            drafts.append(compose.DraftUrl(url=url, reported_url=reported, evidence=_evidence_for(case, url, reported)))
+        subject, body = compose.render_notice(language=provider.language, provider=provider, reference=reference,
+                                              notifier=notifier, urls=drafts, explanation=explanation, grounds=grounds,
+                                              follows=follows)
+        notice = Notice.objects.create(
+            case=case, provider=provider, reference=reference, language=provider.language, channel=channel,
+            trusted_flagger=notifier.trusted_flagger, notifier_name=notifier.name, notifier_email=notifier.email,
+            explanation=explanation, subject=subject, body=body, created_by=actor.label, follows=follows)
+        notice.legal_grounds.set(grounds)
+        for draft in drafts:
+            row = NoticeUrl.objects.create(notice=notice, url=draft.url, reported_url=draft.reported_url)
+            row.evidence.set(draft.evidence or [])
+        _event(notice, actor, NoticeEvent.DRAFTED, urls=len(drafts), channel=channel,
+               follows=follows.reference if follows else None)
+        notices.append(notice)
+    return notices
+
+
+def _locked(notice: Notice) -> Notice:
+    return Notice.objects.select_for_update().select_related("case", "provider").get(pk=notice.pk)
+
+
+@transaction.atomic
+def edit_draft(*, notice: Notice, body: str, actor: Actor) -> Notice:
+    """The handler's own wording; the text must keep every Art. 16 element to be sent."""
+    notice = _locked(notice)
+    _require(actor, notice.case)
+    if notice.status != NoticeStatus.DRAFT:
+        raise ValidationError(_("Only a draft can be changed."))
+    body = (body or "").strip()
+    if not body or len(body) > MAX_BODY:
+        raise ValidationError({"body": _("Keep the text between 1 and %(max)d characters.") % {"max": MAX_BODY}})
+    notice.body = body + "\n"
+    notice.save(update_fields=["body"])
+    _event(notice, actor, NoticeEvent.EDITED)
+    return notice
+
+
+def _check_complete(notice: Notice) -> None:
+    missing = compose.missing_elements(
+        body=notice.body, subject=notice.subject, reference=notice.reference,
+        urls=[u.url for u in notice.urls.all()], notifier_name=notice.notifier_name,
+        notifier_email=notice.notifier_email, language=notice.language, explanation=notice.explanation)
+    if missing:
+        raise ValidationError(_("This notice cannot be sent: it lacks %(missing)s (DSA Art. 16(2)).")
+                              % {"missing": "; ".join(missing)})
+
+
+def deadline_after(notice: Notice, sent_at: Any) -> Any:
+    hours = (settings.VANGNET_NOTICE_TRUSTED_DEADLINE_HOURS if notice.trusted_flagger
+             else settings.VANGNET_NOTICE_DEADLINE_HOURS)
+    return sent_at + timedelta(hours=hours)
+
+
+@transaction.atomic
+def send_notice(*, notice: Notice, actor: Actor) -> Notice:
+    """Queue a complete draft in the outbox (e-mail, API); its text is fixed from here on.
+
+    A notice for a web-form provider is not queued: the handler pastes it and confirms with
+    ``confirm_sent_by_hand``. Nothing is queued when an Art. 16 element is missing.
+    """
+    notice = _locked(notice)
+    _require(actor, notice.case)
+    if notice.status != NoticeStatus.DRAFT:
+        raise ValidationError(_("This notice was already sent or cancelled."))
+    _check_complete(notice)
+    channel = CHANNELS.get(notice.channel)
+    if channel is None:
+        raise ValidationError(_("The channel %(name)s is not available.") % {"name": notice.channel})
+    if not channel.automatic:
+        raise ValidationError(_("Paste this notice into the provider's web form, then confirm it was sent."))
+    now = timezone.now()
+    notice.status, notice.queued_at = NoticeStatus.QUEUED, now
+    notice.save(update_fields=["status", "queued_at"])
+    Delivery.objects.create(notice=notice, channel=notice.channel, next_attempt_at=now)
+    _event(notice, actor, NoticeEvent.QUEUED, channel=notice.channel)
+    transaction.on_commit(functools.partial(_kick_outbox))
+    return notice
+
+
+def _kick_outbox() -> None:
+    from .tasks import process_outbox
+
+    process_outbox.enqueue()
+
+
+def mark_sent(notice: Notice, *, at: Any) -> None:
+    """After a hand-over: sent, and the provider's deadline starts (callers hold the row lock)."""
+    notice.status, notice.sent_at = NoticeStatus.SENT, at
+    notice.deadline_at = deadline_after(notice, at)
+    notice.save(update_fields=["status", "sent_at", "deadline_at"])
+
+
+@transaction.atomic
+def confirm_sent_by_hand(*, notice: Notice, actor: Actor) -> Notice:
+    """The handler pasted the notice into the provider's web form and says so."""
+    notice = _locked(notice)
+    _require(actor, notice.case)
+    if notice.status != NoticeStatus.DRAFT:
+        raise ValidationError(_("This notice was already sent or cancelled."))
+    _check_complete(notice)
+    mark_sent(notice, at=timezone.now())
+    _event(notice, actor, NoticeEvent.SENT_BY_HAND)
+    return notice
+
+
+@transaction.atomic
+def resolve_uncertain(*, notice: Notice, arrived: bool, actor: Actor) -> Notice:
+    """After a sender stopped mid-send: the handler checked (sent mail, the provider) and says what happened.
+
+    ``arrived``: it was sent; otherwise it goes back in the outbox, once, by her choice.
+    """
+    notice = _locked(notice)
+    _require(actor, notice.case)
+    if notice.status != NoticeStatus.UNCERTAIN:
+        raise ValidationError(_("Nothing to check for this notice."))
+    now = timezone.now()
+    if arrived:
+        notice.deliveries.filter(state=DeliveryState.UNCERTAIN).update(state=DeliveryState.SENT, sent_at=now)
+        mark_sent(notice, at=now)
+        _event(notice, actor, NoticeEvent.SENT, confirmed_by_hand=True)
+    else:
+        notice.deliveries.filter(state=DeliveryState.UNCERTAIN).update(state=DeliveryState.CANCELLED)
+        notice.status = NoticeStatus.QUEUED
+        notice.save(update_fields=["status"])
+        Delivery.objects.create(notice=notice, channel=notice.channel, next_attempt_at=now)
+        _event(notice, actor, NoticeEvent.QUEUED, channel=notice.channel, again=True)
+        transaction.on_commit(_kick_outbox)
+    return notice
+
+
+@transaction.atomic
+def cancel_notice(*, notice: Notice, actor: Actor) -> Notice:
+    notice = _locked(notice)
+    _require(actor, notice.case)
+    if notice.status not in {NoticeStatus.DRAFT, NoticeStatus.QUEUED}:
+        raise ValidationError(_("A notice that was sent cannot be cancelled."))
+    if notice.deliveries.filter(state=DeliveryState.SENDING).exists():
+        raise ValidationError(_("This notice is being sent right now."))
+    notice.deliveries.filter(state=DeliveryState.PENDING).update(state=DeliveryState.CANCELLED)
+    notice.status = NoticeStatus.CANCELLED
+    notice.save(update_fields=["status"])
+    _event(notice, actor, NoticeEvent.CANCELLED)
+    return notice
+
+
+@transaction.atomic
+def record_outcome(*, notice: Notice, outcome: str, note: str, actor: Actor) -> Notice:
+    """What the provider did; a refusal needs the provider's reason."""
+    notice = _locked(notice)
+    _require(actor, notice.case)
+    if notice.status not in {NoticeStatus.SENT, NoticeStatus.ANSWERED, NoticeStatus.CLOSED}:
+        raise ValidationError(_("Record an outcome once the notice was sent."))
+    if outcome not in Outcome.values:
+        raise ValidationError({"outcome": _("Choose an outcome.")})
+    note = (note or "").strip()
+    if outcome == Outcome.REFUSED and not note:
+        raise ValidationError({"note": _("Write down the provider's reason for refusing.")})
+    if len(note) > 5000:
+        raise ValidationError({"note": _("Keep this under %(max)d characters.") % {"max": 5000}})
+    notice.outcome, notice.outcome_note, notice.outcome_at = outcome, note, timezone.now()
+    notice.status = NoticeStatus.CLOSED
+    notice.save(update_fields=["outcome", "outcome_note", "outcome_at", "status"])
+    _event(notice, actor, NoticeEvent.OUTCOME_RECORDED, outcome=outcome)
+    return notice
