@@ -31,13 +31,24 @@ for her) and 403 to whoever sees it but may not do this; a page that lists cases
 
 The case's reference stands for "a case file": where a test says the case is never shown,
 it checks that the reference is not in the answer.
+
+Also here: ``throwaway_postgres``, a PostgreSQL cluster of a test's own on a free loopback
+port (for tests that run vangnet's real processes against it, whatever database the suite
+itself uses), and ``at_the_same_moment`` for concurrency tests.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import pytest
@@ -367,3 +378,76 @@ def at_the_same_moment(count: int, action: Callable[[int], Any]) -> list[Any]:
     if errors:
         raise errors[0]
     return results
+
+
+# ---------------------------------------------------------------------------------------------
+# A throw-away PostgreSQL cluster
+
+PG_BINS = sorted(Path("/usr/lib/postgresql").glob("*/bin"),
+                 key=lambda p: [int(x) for x in p.parent.name.split(".") if x.isdigit()])
+needs_postgres_binaries = pytest.mark.skipif(
+    not PG_BINS or not (PG_BINS[-1] / "pg_ctl").exists(),
+    reason="needs Debian's PostgreSQL server binaries (/usr/lib/postgresql/*/bin/pg_ctl)")
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on at 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _as_postgres(cmd: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: as root, run its commands as the postgres user."""
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+@dataclass
+class PostgresCluster:
+    """A cluster of a test's own (trust authentication, loopback only, no fsync); ``url`` names its database."""
+
+    pgbin: Path
+    data: Path
+    port: int
+    database: str
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{self.database}"
+
+    def start(self) -> None:
+        subprocess.run(_as_postgres([str(self.pgbin / "pg_ctl"), "-D", str(self.data), "-l", str(self.data / "log"),
+                                     "-w", "start", "-o",
+                                     f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.data} -c fsync=off"]),
+                       check=True, stdout=subprocess.DEVNULL, timeout=60)
+
+    def stop(self, mode: str) -> None:
+        """``pg_ctl stop -m mode``: "immediate" is a crash as far as the clients can tell."""
+        subprocess.run(_as_postgres([str(self.pgbin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"]),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+
+
+@contextmanager
+def throwaway_postgres(database: str) -> Iterator[PostgresCluster]:
+    """initdb a cluster in a temporary folder, start it, create ``database``; stop and remove it afterwards.
+
+    Mark the test with ``needs_postgres_binaries``: it is skipped where Debian's server binaries are missing.
+    """
+    import psycopg
+
+    data = Path(tempfile.mkdtemp(prefix="vangnet-test-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(data, "postgres")
+    cluster = PostgresCluster(pgbin=PG_BINS[-1], data=data, port=free_port(), database=database)
+    try:
+        subprocess.run(_as_postgres([str(cluster.pgbin / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"]),
+                       check=True, stdout=subprocess.DEVNULL, timeout=120)
+        cluster.start()
+        try:
+            with psycopg.connect(f"postgres://postgres@127.0.0.1:{cluster.port}/postgres", autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{database}"')
+            yield cluster
+        finally:
+            cluster.stop("immediate")
+    finally:
+        shutil.rmtree(data, ignore_errors=True)

@@ -11,76 +11,24 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-PG_BINS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: p.parent.name)
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not PG_BINS or not (PG_BINS[-1] / "pg_ctl").exists(),
-                       reason="needs Debian's PostgreSQL server binaries (/usr/lib/postgresql/*/bin/pg_ctl)"),
-]
+from vangnet.common.testing import PostgresCluster, free_port, needs_postgres_binaries, throwaway_postgres
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _as_postgres(cmd: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
-
-
-@dataclass
-class Cluster:
-    pgbin: Path
-    data: Path
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/vangnet_serve"
-
-    def start(self) -> None:
-        subprocess.run(_as_postgres([str(self.pgbin / "pg_ctl"), "-D", str(self.data), "-l", str(self.data / "log"),
-                                     "-w", "start", "-o",
-                                     f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.data} -c fsync=off"]),
-                       check=True, stdout=subprocess.DEVNULL, timeout=60)
-
-    def stop(self, mode: str) -> None:
-        subprocess.run(_as_postgres([str(self.pgbin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"]),
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+pytestmark = [pytest.mark.slow, needs_postgres_binaries]
 
 
 @pytest.fixture
-def cluster() -> Iterator[Cluster]:
-    data = Path(tempfile.mkdtemp(prefix="vangnet-serve-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(data, "postgres")
-    pg = Cluster(pgbin=PG_BINS[-1], data=data, port=_free_port())
-    subprocess.run(_as_postgres([str(pg.pgbin / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"]),
-                   check=True, stdout=subprocess.DEVNULL, timeout=120)
-    pg.start()
-    try:
-        import psycopg
-
-        with psycopg.connect(f"postgres://postgres@127.0.0.1:{pg.port}/postgres", autocommit=True) as conn:
-            conn.execute("CREATE DATABASE vangnet_serve")
+def cluster() -> Iterator[PostgresCluster]:
+    with throwaway_postgres("vangnet_serve") as pg:
         yield pg
-    finally:
-        pg.stop("immediate")
-        shutil.rmtree(data, ignore_errors=True)
 
 
 def _get(port: int, path: str = "/en/") -> int | None:
@@ -116,7 +64,8 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def test_serve_keeps_the_site_up_through_a_postgres_restart_and_a_killed_worker(cluster: Cluster, tmp_path) -> None:
+def test_serve_keeps_the_site_up_through_a_postgres_restart_and_a_killed_worker(cluster: PostgresCluster,
+                                                                               tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VANGNET_", "DJANGO_"))}
     env.update(DJANGO_SETTINGS_MODULE="vangnet.config.test", VANGNET_DATABASE_URL=cluster.url,
                VANGNET_DATA_DIR=str(tmp_path), PYTHONUNBUFFERED="1")
@@ -124,7 +73,7 @@ def test_serve_keeps_the_site_up_through_a_postgres_restart_and_a_killed_worker(
     migrate = subprocess.run([*vangnet, "migrate", "-v", "0"], env=env, capture_output=True, text=True, timeout=180)
     assert migrate.returncode == 0, migrate.stderr
 
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         serve = subprocess.Popen([*vangnet, "serve", "--port", str(port), "--workers", "1", "--max-restart-delay", "2"],
