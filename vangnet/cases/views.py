@@ -26,6 +26,7 @@ from vangnet.evidence.models import EvidenceItem
 from vangnet.evidence.custody import can_view_inline
 from vangnet.evidence.selectors import case_evidence, custody_events
 from vangnet.evidence.views import captures_context
+from vangnet.notices.context import notices_context
 from vangnet.taxonomy.selectors import active_forms
 
 from . import selectors, services
@@ -91,8 +92,15 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     return _render_case(request, case, _case_forms(request, case))
 
 
+def render_case_page(request: HttpRequest, case: Case, *, status: int = 200, active: str = "",
+                     notice_forms: dict[str, Any] | None = None) -> HttpResponse:
+    """The case page again, for another app's action that failed (its form with errors, status 400)."""
+    return _render_case(request, case, _case_forms(request, case), status=status, active=active,
+                        notice_forms=notice_forms)
+
+
 def _render_case(request: HttpRequest, case: Case, forms: dict[str, Any], status: int = 200,
-                 active: str = "") -> HttpResponse:
+                 active: str = "", notice_forms: dict[str, Any] | None = None) -> HttpResponse:
     case_file = selectors.case_file(user=request.user, case=case)
     return render(request, "cases/case_detail.html", {
         "case": case, "reports": case_file.reports, "forms": forms, "outcomes": case_file.outcomes,
@@ -102,6 +110,7 @@ def _render_case(request: HttpRequest, case: Case, forms: dict[str, Any], status
         "Permission": Permission, "active_action": active,
         "may_hold": selectors.may_manage_legal_hold(user=request.user, case=case),
         **captures_context(user=request.user, case=case),
+        **notices_context(user=request.user, case=case, forms=notice_forms),
     }, status=status)
 
 

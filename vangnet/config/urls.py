@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("staff/", include("vangnet.accounts.urls")),
     path("staff/cases/", include("vangnet.cases.urls")),
     path("staff/cases/", include("vangnet.evidence.urls")),
+    path("staff/cases/", include("vangnet.notices.urls")),
 ]
 urlpatterns += i18n_patterns(
     path("", include("vangnet.intake.urls")),

@@ -164,7 +164,14 @@ def send_notice(*, notice: Notice, actor: Actor) -> Notice:
     Delivery.objects.create(notice=notice, channel=notice.channel, next_attempt_at=now)
     _event(notice, actor, NoticeEvent.QUEUED, channel=notice.channel)
     transaction.on_commit(functools.partial(_kick_outbox))
+    transaction.on_commit(functools.partial(_keep_pdf, notice.pk))
     return notice
+
+
+def _keep_pdf(notice_id: int) -> None:
+    from .tasks import store_notice_pdf
+
+    store_notice_pdf.enqueue(notice_id=notice_id)
 
 
 def _kick_outbox() -> None:
@@ -190,6 +197,7 @@ def confirm_sent_by_hand(*, notice: Notice, actor: Actor) -> Notice:
     _check_complete(notice)
     mark_sent(notice, at=timezone.now())
     _event(notice, actor, NoticeEvent.SENT_BY_HAND)
+    transaction.on_commit(functools.partial(_keep_pdf, notice.pk))
     return notice
 
 

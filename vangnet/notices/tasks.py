@@ -30,3 +30,17 @@ def recover_stalled_deliveries() -> int:
     from . import outbox
 
     return outbox.recover_stalled()
+
+
+@task()
+def store_notice_pdf(*, notice_id: int) -> str:
+    """The PDF copy of a notice whose text was just fixed (queued, or confirmed sent by hand)."""
+    from .models import Notice
+    from .pdf import store_pdf
+
+    notice = Notice.objects.select_related("case", "provider").get(pk=notice_id)
+    if notice.pdf_storage_name:
+        return notice.pdf_storage_name
+    name = store_pdf(notice)
+    Notice.objects.filter(pk=notice_id, pdf_storage_name="").update(pdf_storage_name=name)
+    return name
