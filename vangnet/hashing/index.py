@@ -121,9 +121,11 @@ class MultiIndexPart:
         self.keys = keys.astype(np.uint32) if small else keys  # entry ids: 4 bytes where they fit
         del order
         self.n, self.width, self.group_shift = n, width, min(GROUP_BITS, width)
-        self.coarse_size = buckets // group + 1
-        self.fine_size = buckets + 1
-        coarse = np.empty(CHUNKS * self.coarse_size, dtype=np.int64)
+        groups = buckets // group
+        # Bucket b of table t starts at coarse[t, b // group] + fine[t, b // group, b % group] and ends
+        # at the next fine value of the same group (each group keeps its end too): one coarse and two
+        # neighbouring fine reads per visited bucket.
+        self.coarse = np.empty((CHUNKS, groups), dtype=np.int64)
         fines: list[np.ndarray] = []
         self.rows = np.empty((CHUNKS - 1) * n, dtype=np.uint32)
         for table in range(CHUNKS):
@@ -136,14 +138,13 @@ class MultiIndexPart:
             # Positions are into the rows (table 0) or into this table's stretch of ``self.rows``.
             if table:
                 offsets += (table - 1) * n
-            group_starts = offsets[::group]
-            coarse[table * self.coarse_size:(table + 1) * self.coarse_size] = group_starts
-            fines.append(offsets - np.repeat(group_starts, group)[:buckets + 1])
+            windows = np.lib.stride_tricks.sliding_window_view(offsets, group + 1)[::group]  # (groups, group + 1)
+            self.coarse[table] = windows[:, 0]
+            fines.append(windows - windows[:, :1])
         del first
         largest = max(int(fine.max()) for fine in fines)
         dtype = np.uint8 if largest < 2**8 else np.uint16 if largest < 2**16 else np.uint32
-        self.fine = np.concatenate([fine.astype(dtype) for fine in fines])
-        self.coarse = coarse
+        self.fine = np.stack([fine.astype(dtype) for fine in fines])  # (tables, groups, group + 1)
 
     @property
     def nbytes(self) -> int:
@@ -156,28 +157,26 @@ class MultiIndexPart:
         """
         count = len(queries)
         masks = _flip_masks(self.width, max_distance // CHUNKS)
-        tables = np.arange(CHUNKS, dtype=np.int64)[:, None, None]
+        per_table = count * len(masks)
         values = np.stack([_chunk(queries, table, self.width) for table in range(CHUNKS)])  # (tables, queries)
-        visit = values[:, :, None] ^ masks[None, None, :]  # (tables, queries, masks)
-        fine_at = visit + tables * self.fine_size
-        coarse_base = tables * self.coarse_size
-        starts = (np.take(self.coarse, (visit >> self.group_shift) + coarse_base)
-                  + np.take(self.fine, fine_at)).ravel()
-        ends = (np.take(self.coarse, ((visit + 1) >> self.group_shift) + coarse_base)
-                + np.take(self.fine, fine_at + 1)).ravel()
-        lengths = ends - starts
-        hit = np.flatnonzero(lengths)
-        if not len(hit):
-            return _empty()
-        starts, lengths = starts[hit], lengths[hit]
-        query_of = (hit // len(masks)) % count
-        in_table_0 = int(np.searchsorted(hit, count * len(masks)))  # tables come in order: table 0 first
+        visit = (values[:, :, None] ^ masks[None, None, :]).ravel()  # every bucket to visit, table by table
+        group_count, group_size = self.coarse.shape[1], self.fine.shape[2]
+        group_at = (visit >> self.group_shift) + np.repeat(np.arange(CHUNKS, dtype=np.int64) * group_count, per_table)
+        fine_at = group_at * group_size + (visit & ((1 << self.group_shift) - 1))
+        fine = self.fine.reshape(-1)
+        first_fine = np.take(fine, fine_at).astype(np.int64)
+        lengths = np.take(fine, fine_at + 1) - first_fine
+        starts = np.take(self.coarse.reshape(-1), group_at) + first_fine
         ends_cum = np.cumsum(lengths)
         total = int(ends_cum[-1])
+        if not total:
+            return _empty()
+        # Empty buckets repeat nothing; table 0's positions are rows, the others' index ``self.rows``.
         positions = np.repeat(starts - (ends_cum - lengths), lengths) + np.arange(total, dtype=np.int64)
-        split = int(ends_cum[in_table_0 - 1]) if in_table_0 else 0
+        query_of = np.tile(np.repeat(np.arange(count, dtype=np.int64), len(masks)), CHUNKS)
+        split = int(ends_cum[per_table - 1])
         rows = np.concatenate([positions[:split], np.take(self.rows, positions[split:]).astype(np.int64)])
-        query_rows = np.repeat(query_of, lengths)
+        query_rows = np.repeat(query_of, lengths.astype(np.int64))
         found = np.take(self.words, rows, axis=0)
         found ^= np.take(queries, query_rows, axis=0)
         counts = np.bitwise_count(found)
