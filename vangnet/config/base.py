@@ -228,6 +228,9 @@ VANGNET_RETENTION_DAYS = env_int("VANGNET_RETENTION_DAYS", 365)
 # follow-up); shorter for a trusted flagger's notice, which the provider must treat with priority (DSA Art. 22).
 VANGNET_NOTICE_DEADLINE_HOURS = env_int("VANGNET_NOTICE_DEADLINE_HOURS", 72)
 VANGNET_NOTICE_TRUSTED_DEADLINE_HOURS = env_int("VANGNET_NOTICE_TRUSTED_DEADLINE_HOURS", 24)
+# Where the last steps of the escalation ladder point the handler (the Dutch data-protection authority, the police).
+VANGNET_DPA_COMPLAINT_URL = env_str("VANGNET_DPA_COMPLAINT_URL", "https://autoriteitpersoonsgegevens.nl")
+VANGNET_POLICE_REPORT_URL = env_str("VANGNET_POLICE_REPORT_URL", "https://www.politie.nl")
 # Evidence files (vangnet.evidence), per kind: this many days after the case closed, the daily
 # housekeeping deletes the stored bytes and the file's name and source URL. The item's row stays
 # with its hashes, size, type and times, and its custody events: a hash cannot show the picture,

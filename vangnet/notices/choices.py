@@ -47,6 +47,15 @@ class Outcome(models.TextChoices):
     NO_ANSWER = "no_answer", _("No answer")
 
 
+class EscalationStep(models.TextChoices):
+    """The ladder a handler climbs when a provider does not act, in order."""
+
+    UPSTREAM = "upstream", _("The host's upstream provider")
+    COORDINATOR = "coordinator", _("A complaint to the Digital Services Coordinator (DSA Art. 53)")
+    DPA = "dpa", _("A complaint to the data-protection authority")
+    POLICE = "police", _("The police")
+
+
 ACTED = frozenset({Outcome.REMOVED, Outcome.DISABLED, Outcome.GEO_BLOCKED, Outcome.PARTLY})
 
 
@@ -64,3 +73,5 @@ class NoticeEvent(models.TextChoices):
     CANCELLED = "notice.cancelled", _("Notice cancelled")
     REPLY_RECEIVED = "notice.reply_received", _("Reply to a notice received")
     OUTCOME_RECORDED = "notice.outcome_recorded", _("Outcome of a notice recorded")
+    OVERDUE = "notice.overdue", _("A notice passed its deadline without an outcome")
+    ESCALATED = "notice.escalated", _("Escalation prepared")

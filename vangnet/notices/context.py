@@ -12,7 +12,7 @@ from vangnet.intake.models import ReportedUrl
 from vangnet.taxonomy.models import LegalGround
 from vangnet.taxonomy.selectors import legal_grounds_for_forms
 
-from .forms import ComposeForm, EditForm, OutcomeForm, ReplyUploadForm, ResolveForm
+from .forms import ComposeForm, EditForm, EscalateForm, OutcomeForm, ReplyUploadForm, ResolveForm
 from .models import Notice
 
 COMPOSE = "compose"
@@ -41,7 +41,7 @@ def notices_context(*, user: User | AnonymousUser, case: Any, forms: dict[str, A
     """Notices of the case with the forms each needs; ``forms`` carries a failed form back with its errors."""
     forms = forms or {}
     notices = list(Notice.objects.restrict(user).filter(case=case).select_related("provider")
-                   .prefetch_related("urls", "deliveries", "replies"))
+                   .prefetch_related("urls", "deliveries", "replies", "escalations"))
     for notice in notices:
         key = str(notice.pk)
         notice.edit_form = forms.get(f"edit-{key}") or EditForm(  # type: ignore[attr-defined]
@@ -49,6 +49,8 @@ def notices_context(*, user: User | AnonymousUser, case: Any, forms: dict[str, A
         notice.outcome_form = forms.get(f"outcome-{key}") or OutcomeForm(  # type: ignore[attr-defined]
             prefix=f"outcome-{key}")
         notice.resolve_form = ResolveForm(prefix=f"resolve-{key}")  # type: ignore[attr-defined]
+        notice.escalate_form = forms.get(f"escalate-{key}") or EscalateForm(  # type: ignore[attr-defined]
+            prefix=f"escalate-{key}")
         notice.last_delivery = max(notice.deliveries.all(), key=lambda d: d.pk, default=None)  # type: ignore[attr-defined]
     may_work = user_has_permission(user=user, organisation_id=case.organisation_id, permission=Permission.WORK_CASES)
     return {"notices": notices, "may_send_notices": may_work,

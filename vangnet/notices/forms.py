@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from vangnet.common.forms import UnicodeSafeForm
 
-from .choices import Outcome
+from .choices import EscalationStep, Outcome
 from .compose import MAX_EXPLANATION
 
 
@@ -52,3 +52,7 @@ class ReplyUploadForm(UnicodeSafeForm):
     def read(self) -> bytes:
         upload: Any = self.cleaned_data["message"]
         return bytes(upload.read())
+
+
+class EscalateForm(UnicodeSafeForm):
+    step = forms.ChoiceField(label=_("Next step"), choices=EscalationStep.choices, widget=forms.RadioSelect)

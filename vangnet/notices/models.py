@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from vangnet.accounts.access import RestrictedQuerySet
 from vangnet.common.crypto import EncryptedTextField
 
-from .choices import DeliveryState, NoticeStatus, Outcome
+from .choices import DeliveryState, EscalationStep, NoticeStatus, Outcome
 
 
 class Notice(models.Model):
@@ -44,9 +44,19 @@ class Notice(models.Model):
     outcome_note = EncryptedTextField(_("outcome: the provider's reason or the handler's note"), blank=True)
     outcome_at = models.DateTimeField(_("outcome recorded at"), null=True, blank=True)
     pdf_storage_name = models.CharField(_("PDF copy stored as"), max_length=200, blank=True)
+    overdue_handled_at = models.DateTimeField(
+        _("deadline passed, handled at"), null=True, blank=True,
+        help_text=_("When the deadline job reminded the case owner (and queued a follow-up) for this notice."))
 
     objects = RestrictedQuerySet.as_manager()
     organisation_path = "case__organisation"
+
+    @property
+    def is_overdue(self) -> bool:
+        from django.utils import timezone
+
+        return bool(self.deadline_at and not self.outcome and self.status in {NoticeStatus.SENT, NoticeStatus.ANSWERED}
+                    and self.deadline_at < timezone.now())
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -143,3 +153,31 @@ class Reply(models.Model):
 
     def __str__(self) -> str:
         return f"reply {self.pk} to {self.notice_id}"
+
+
+class Escalation(models.Model):
+    """A step up the ladder when a provider does not act ("escalatie"), with the text prepared for it.
+
+    Steps: the host's upstream provider (a new notice), a complaint to the Digital Services
+    Coordinator (DSA Art. 53), a complaint to the data-protection authority, the police.
+    """
+
+    notice = models.ForeignKey(Notice, verbose_name=_("notice"), on_delete=models.PROTECT, related_name="escalations")
+    step = models.CharField(_("step"), max_length=12, choices=EscalationStep.choices)
+    text = EncryptedTextField(_("prepared text"))
+    where = models.CharField(_("where to send or file it"), max_length=300, blank=True)
+    upstream_notice = models.ForeignKey(Notice, verbose_name=_("notice to the upstream provider"), null=True,
+                                        blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.CharField(_("prepared by"), max_length=150)
+    created_at = models.DateTimeField(_("prepared at"), auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    organisation_path = "notice__case__organisation"
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
+
+    def __str__(self) -> str:
+        return f"{self.notice} {self.step}"

@@ -13,7 +13,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from vangnet.accounts.choices import Permission
@@ -25,8 +26,8 @@ from vangnet.intake.normalization import check_url
 
 from . import compose
 from .channels import CHANNELS
-from .choices import DeliveryState, NoticeEvent, NoticeStatus, Outcome
-from .models import Delivery, Notice, NoticeUrl
+from .choices import DeliveryState, EscalationStep, NoticeEvent, NoticeStatus, Outcome
+from .models import Delivery, Escalation, Notice, NoticeUrl
 
 MAX_BODY = 20_000
 
@@ -150,6 +151,11 @@ def send_notice(*, notice: Notice, actor: Actor) -> Notice:
     """
     notice = _locked(notice)
     _require(actor, notice.case)
+    return _queue(notice, actor)
+
+
+def _queue(notice: Notice, actor: Actor) -> Notice:
+    """Queue a locked draft (callers checked who may); the outbox sends it."""
     if notice.status != NoticeStatus.DRAFT:
         raise ValidationError(_("This notice was already sent or cancelled."))
     _check_complete(notice)
@@ -260,3 +266,114 @@ def record_outcome(*, notice: Notice, outcome: str, note: str, actor: Actor) -> 
     notice.save(update_fields=["outcome", "outcome_note", "outcome_at", "status"])
     _event(notice, actor, NoticeEvent.OUTCOME_RECORDED, outcome=outcome)
     return notice
+
+
+# ---------------------------------------------------------------------------------------------
+# Deadlines and escalation
+
+
+def overdue(now: Any = None) -> Any:
+    """Sent notices past their deadline without an outcome, not yet handled by the deadline job."""
+    return Notice.objects.filter(status__in=[NoticeStatus.SENT, NoticeStatus.ANSWERED], outcome="",
+                                 deadline_at__lt=now or timezone.now(), overdue_handled_at__isnull=True)
+
+
+def handle_deadlines(*, now: Any = None) -> dict[str, int]:
+    """For each notice past its deadline: an event, a reminder to the case owner, one automatic follow-up.
+
+    The follow-up is a new notice to the same provider about the same addresses that cites the
+    first; it is queued at once where the provider takes notices automatically (e-mail, API), and
+    left as a draft for a web form. Each notice is handled once (``overdue_handled_at``).
+    """
+    from django.db import connection
+
+    actor = Actor.system("notice deadlines")
+    counts = {"overdue": 0, "reminded": 0, "follow_ups": 0}
+    for pk in list(overdue(now).values_list("pk", flat=True)):
+        with transaction.atomic():
+            notice = (overdue(now).select_for_update(skip_locked=connection.features.has_select_for_update_skip_locked)
+                      .select_related("case", "case__owner", "provider").filter(pk=pk).first())
+            if notice is None:
+                continue
+            notice.overdue_handled_at = timezone.now()
+            notice.save(update_fields=["overdue_handled_at"])
+            _event(notice, actor, NoticeEvent.OVERDUE, deadline_at=notice.deadline_at.isoformat())
+            counts["overdue"] += 1
+            owner = notice.case.owner
+            if owner is not None and owner.email:
+                transaction.on_commit(functools.partial(_remind, owner.email, notice.pk))
+                counts["reminded"] += 1
+            if not notice.follow_ups.exists():
+                follow_up = _follow_up(notice, actor)
+                counts["follow_ups"] += 1 if follow_up else 0
+    return counts
+
+
+def _remind(address: str, notice_id: int) -> None:
+    from django.urls import reverse
+
+    from vangnet.common.email import send_templated
+
+    notice = Notice.objects.select_related("case", "provider").get(pk=notice_id)
+    send_templated(to=address, template="notices/email/overdue", language="nl", context={
+        "notice": notice, "case_url": settings.VANGNET_SITE_URL + reverse("cases:detail", args=[notice.case_id])})
+
+
+def _follow_up(notice: Notice, actor: Actor) -> Notice | None:
+    urls = [u.url for u in notice.urls.all()]
+    [follow_up] = _draft(case=notice.case, groups={notice.provider: urls}, explanation=notice.explanation,
+                         grounds=list(notice.legal_grounds.all()), actor=actor, follows=notice)
+    channel = CHANNELS.get(follow_up.channel)
+    if channel is not None and channel.automatic:
+        _queue(_locked(follow_up), actor)
+    return follow_up
+
+
+ESCALATION_PLACES = {
+    EscalationStep.DPA: "VANGNET_DPA_COMPLAINT_URL",
+    EscalationStep.POLICE: "VANGNET_POLICE_REPORT_URL",
+}
+
+
+@transaction.atomic
+def prepare_escalation(*, notice: Notice, step: str, actor: Actor) -> Escalation:
+    """The next step when a provider does not act: the text prepared, where it goes, an event.
+
+    For the upstream provider this drafts a notice to it (citing the first), for the handler to
+    check and send like any other.
+    """
+    notice = _locked(notice)
+    _require(actor, notice.case)
+    if step not in EscalationStep.values:
+        raise ValidationError({"step": _("Choose a step.")})
+    if not notice.sent_at:
+        raise ValidationError(_("Escalate once the notice was sent."))
+    if notice.outcome and notice.outcome not in {Outcome.REFUSED, Outcome.NO_ANSWER, Outcome.PARTLY}:
+        raise ValidationError(_("The provider acted on this notice."))
+    upstream_notice, where, text = None, "", ""
+    if step == EscalationStep.UPSTREAM:
+        upstream = notice.provider.upstream
+        if upstream is None:
+            raise ValidationError({"step": _("No upstream provider is known for %(provider)s.")
+                                   % {"provider": notice.provider.name}})
+        [upstream_notice] = _draft(case=notice.case, groups={upstream: [u.url for u in notice.urls.all()]},
+                                   explanation=notice.explanation, grounds=list(notice.legal_grounds.all()),
+                                   actor=actor, follows=notice)
+        where, text = upstream.name, upstream_notice.body
+    else:
+        if step == EscalationStep.COORDINATOR:
+            coordinator = notice.provider.coordinator
+            if coordinator is None:
+                raise ValidationError({"step": _("No Digital Services Coordinator is known for %(provider)s.")
+                                       % {"provider": notice.provider.name}})
+            where = coordinator.complaint_url or coordinator.complaint_email or coordinator.name
+            language = "nl" if coordinator.country == "NL" else "en"
+        else:
+            where, language = getattr(settings, ESCALATION_PLACES[EscalationStep(step)]), "nl"
+        with translation.override(language):
+            text = render_to_string(f"notices/escalation_{step}_{language}.txt", {"notice": notice})
+    escalation = Escalation.objects.create(notice=notice, step=step, text=text, where=where[:300],
+                                           upstream_notice=upstream_notice, created_by=actor.label)
+    _event(notice, actor, NoticeEvent.ESCALATED, step=step,
+           upstream_notice=upstream_notice.reference if upstream_notice else None)
+    return escalation

@@ -32,6 +32,15 @@ def recover_stalled_deliveries() -> int:
     return outbox.recover_stalled()
 
 
+@cron("*/15 * * * *")
+@task()
+def handle_notice_deadlines() -> dict[str, int]:
+    """Notices past their deadline: an event, a reminder to the case owner, one automatic follow-up."""
+    from .services import handle_deadlines
+
+    return handle_deadlines()
+
+
 @task()
 def store_notice_pdf(*, notice_id: int) -> str:
     """The PDF copy of a notice whose text was just fixed (queued, or confirmed sent by hand)."""

@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:case_id>/notices/<int:notice_id>/cancel/", views.cancel, name="cancel"),
     path("<int:case_id>/notices/<int:notice_id>/outcome/", views.outcome, name="outcome"),
     path("<int:case_id>/notices/<int:notice_id>/pdf/", views.pdf, name="pdf"),
+    path("<int:case_id>/notices/<int:notice_id>/escalate/", views.escalate, name="escalate"),
 ]

@@ -20,7 +20,7 @@ from vangnet.taxonomy.models import LegalGround
 
 from . import replies, services
 from .context import COMPOSE, compose_form
-from .forms import EditForm, OutcomeForm, ReplyUploadForm, ResolveForm
+from .forms import EditForm, EscalateForm, OutcomeForm, ReplyUploadForm, ResolveForm
 from .models import Notice
 from .pdf import read_pdf
 
@@ -120,7 +120,15 @@ def _outcome(request: HttpRequest, notice: Notice, data: dict[str, Any]) -> str:
     return _("Outcome recorded.")
 
 
+def _escalate(request: HttpRequest, notice: Notice, data: dict[str, Any]) -> str:
+    escalation = services.prepare_escalation(notice=notice, step=data["step"], actor=Actor.staff(request.user))
+    if escalation.upstream_notice is not None:
+        return _("A notice to %(provider)s is drafted below: check it and send it.") % {"provider": escalation.where}
+    return _("The text is ready below: copy it and file it at %(where)s.") % {"where": escalation.where}
+
+
 edit = _action(EditForm, "edit", _edit)
+escalate = _action(EscalateForm, "escalate", _escalate)
 send = _action(None, "send", _send)
 sent_by_hand = _action(None, "hand", _by_hand)
 resolve = _action(ResolveForm, "resolve", _resolve)

@@ -55,6 +55,8 @@ NOTICE_VIEWS = [
                   "We removed it.\n").encode())},
               done=lambda s: Reply.objects.filter(notice=s.objects["sent"]).exists()),
     StaffView("notices:pdf", kwargs=_on("sent")),
+    _act("escalate", "sent", lambda s: _notice(s, "sent").escalations.exists(),
+         data=lambda s: {f"escalate-{s.objects['sent'].pk}-step": "police"}),
 ]
 
 

@@ -112,7 +112,7 @@ def test_an_edit_that_drops_an_article_16_element_cannot_be_sent(case, providers
     with pytest.raises(ValidationError) as refused:
         services.send_notice(notice=notice, actor=Actor.staff(handler))
     text = " ".join(refused.value.messages)
-    assert "https://social.example/p/1" in text and "good faith" in text
+    assert "https://social.example/p/1" in text and "goeder trouw" in text
     notice.refresh_from_db()
     assert notice.status == NoticeStatus.DRAFT and not Delivery.objects.exists()
 
@@ -178,7 +178,7 @@ def test_a_web_form_provider_gets_the_text_to_paste_and_a_confirmation(case, pro
     [notice] = services.draft_notices(case=report.case, urls=["https://form.example/item/9"],
                                       explanation=EXPLANATION, grounds=[], actor=Actor.staff(handler))
     assert notice.channel == "webform"
-    with pytest.raises(ValidationError, match="web form"):
+    with pytest.raises(ValidationError, match="webformulier"):
         services.send_notice(notice=notice, actor=Actor.staff(handler))
     services.confirm_sent_by_hand(notice=notice, actor=Actor.staff(handler))
     notice.refresh_from_db()

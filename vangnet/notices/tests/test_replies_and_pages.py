@@ -82,7 +82,7 @@ def test_an_upload_on_a_case_page_never_lands_on_another_organisations_case(sent
                                                                            other_org: Any, outsider: Any,
                                                                            handler: Any) -> None:
     foreign_case = submit(urls="https://social.example/p/1", organisation=other_org).report.case
-    with pytest.raises(ValidationError, match="no notice of this case"):
+    with pytest.raises(ValidationError, match="geen melding van dit dossier"):
         replies.upload_reply(case=foreign_case, raw=_mail(sent.reference), actor=Actor.staff(outsider))
     assert not Reply.objects.exists()
     reply = replies.upload_reply(case=sent.case, raw=_mail(sent.reference), actor=Actor.staff(handler))
