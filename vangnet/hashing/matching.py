@@ -179,8 +179,8 @@ def match(*, sha256: str | None, pdq: str | None, quality: int | None, variants:
 
     ``pdq`` and ``variants`` are the PDQ hash and the hashes of its eight flips and rotations
     (``PdqHasher``); ``quality`` is the PDQ quality (0-100; None counts as 0, so the quality gate
-    holds). One match per entry, SHA-256 before PDQ, closest first. ``index`` is for tests: a
-    second process's index.
+    holds). One match per entry, SHA-256 before PDQ, closest first. A hash that is not 64 hex
+    digits raises ``ValidationError``. ``index`` is for tests: a second process's index.
     """
     sha256 = normalise_hash(sha256, HashType.SHA256)
     queries = sorted({h for h in (normalise_hash(pdq, HashType.PDQ),
