@@ -68,3 +68,30 @@ class ReportEvent(models.TextChoices):
     WITHDRAWN = "report.withdrawn", _("Report withdrawn by the reporter")
     SHARING_REVOKED = "report.sharing_revoked", _("Reporter withdrew consent to share her report")
     ERASED = "report.erased", _("Personal data erased after the retention period")
+
+
+class CheckOutcome(models.TextChoices):
+    """What one availability check of a reported URL found (``intake.availability``)."""
+
+    ONLINE = "online", _("Online")
+    RESTRICTED = "restricted", _("Online, access restricted")
+    REMOVED = "removed", _("Removed")
+    UNREACHABLE = "unreachable", _("No usable answer")
+    REFUSED = "refused", _("Not checked: refused by the fetch guard")
+
+
+class Availability(models.TextChoices):
+    """What we last knew of a reported URL: online until two checks in a row found it removed."""
+
+    UNCHECKED = "unchecked", _("Not checked yet")
+    UNKNOWN = "unknown", _("Unknown")
+    ONLINE = "online", _("Online")
+    OFFLINE = "offline", _("Offline")
+
+
+@register_event_types
+class AvailabilityEvent(models.TextChoices):
+    """Changes in the availability of a reported URL, as written to the event log (no URL in the data)."""
+
+    WENT_OFFLINE = "reported_url.went_offline", _("Reported content went offline")
+    BACK_ONLINE = "reported_url.back_online", _("Reported content is online again")

@@ -10,8 +10,8 @@ from vangnet.common.crypto import EncryptedTextField
 from vangnet.common.i18n import BilingualMixin
 from vangnet.common.text import render_plain
 
-from .choices import (AgeBand, Channel, ContactPreference, Duration, PerpetratorCount, Relationship,
-                      ReporterRole)
+from .choices import (AgeBand, Availability, Channel, CheckOutcome, ContactPreference, Duration, PerpetratorCount,
+                      Relationship, ReporterRole)
 
 
 class Report(models.Model):
@@ -77,12 +77,31 @@ class Report(models.Model):
 
 
 class ReportedUrl(models.Model):
-    """A location of the reported content; ``normalized`` is what duplicate detection compares."""
+    """A location of the reported content; ``normalized`` is what duplicate detection compares.
+
+    The availability fields are the state of the worker's re-checks (``intake.availability``):
+    whether the content is still online, since when it is offline (the first of two "removed"
+    checks in a row), and when it is checked next. ``claimed_until``/``claim_token`` mark a
+    check that is queued or running, so two schedulers or workers never check it twice.
+    """
 
     report = models.ForeignKey(Report, verbose_name=_("report"), on_delete=models.CASCADE, related_name="urls")
     url = EncryptedTextField(_("URL"))
     normalized = EncryptedTextField(_("normalised URL"))
     normalized_hash = models.CharField(_("normalised URL hash"), max_length=64, db_index=True)
+    availability = models.CharField(_("availability"), max_length=10, choices=Availability.choices,
+                                    default=Availability.UNCHECKED)
+    removed_since = models.DateTimeField(
+        _("removed since"), null=True, blank=True,
+        help_text=_("The first check of the current run of checks that found the content removed."))
+    offline_since = models.DateTimeField(
+        _("offline since"), null=True, blank=True,
+        help_text=_("Set when a second check in a row found the content removed: the time of the first."))
+    last_checked_at = models.DateTimeField(_("last checked at"), null=True, blank=True)
+    next_check_at = models.DateTimeField(_("next check at"), null=True, blank=True, db_index=True,
+                                         help_text=_("Empty: not checked yet, due at once."))
+    claimed_until = models.DateTimeField(_("check claimed until"), null=True, blank=True)
+    claim_token = models.CharField(_("check claim token"), max_length=32, blank=True)
 
     class Meta:
         verbose_name = _("reported URL")
@@ -90,6 +109,39 @@ class ReportedUrl(models.Model):
 
     def __str__(self) -> str:
         return self.normalized
+
+
+class AvailabilityCheck(models.Model):
+    """One re-check of a reported URL by the worker: what it answered, never the URL itself.
+
+    The URL is kept encrypted on ``ReportedUrl`` only; a redirect's end is kept as a keyed
+    hash (HMAC with the current URL hash key, ``common.crypto``), enough to see that the
+    address now leads somewhere else without storing where. ``content_sha256`` is the
+    SHA-256 of the body (bodies above the check's size limit are not hashed).
+    """
+
+    reported_url = models.ForeignKey(ReportedUrl, verbose_name=_("reported URL"), on_delete=models.CASCADE,
+                                     related_name="checks")
+    checked_at = models.DateTimeField(_("checked at"), db_index=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=CheckOutcome.choices)
+    http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    content_sha256 = models.CharField(_("content SHA-256"), max_length=64, blank=True)
+    content_changed = models.BooleanField(
+        _("content changed"), default=False,
+        help_text=_("The content differs from what the previous check that saw it online found."))
+    final_url_hash = models.CharField(_("final URL hash"), max_length=64, blank=True,
+                                      help_text=_("Keyed hash of the address the last redirect led to."))
+    redirected = models.BooleanField(_("redirected"), default=False)
+    error_code = models.CharField(_("error code"), max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["-checked_at", "-pk"]
+        verbose_name = _("availability check")
+        verbose_name_plural = _("availability checks")
+        indexes = [models.Index(fields=["reported_url", "-checked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.reported_url_id} {self.checked_at:%Y-%m-%d %H:%M} {self.outcome}"
 
 
 class ReportAddition(models.Model):

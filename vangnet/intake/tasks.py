@@ -59,3 +59,20 @@ def forget_ended_followup_lockouts() -> int:
 
     deleted, _by_model = FollowupAttempts.objects.filter(window_ends_at__lte=timezone.now()).delete()
     return deleted
+
+
+@cron("*/30 * * * *")
+@task()
+def schedule_availability_checks() -> int:
+    """Every half hour: claim the reported URLs whose availability check is due and enqueue them in batches."""
+    from .availability import schedule_checks
+
+    return schedule_checks()
+
+
+@task()
+def check_availability(*, url_ids: list[int], claim_token: str) -> dict[str, int]:
+    """Check one batch of claimed URLs through the fetch guard (``availability.perform_checks``)."""
+    from .availability import perform_checks
+
+    return perform_checks(url_ids=url_ids, claim_token=claim_token)

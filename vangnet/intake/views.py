@@ -27,6 +27,7 @@ from vangnet.taxonomy.models import FormOfViolence
 from vangnet.taxonomy.selectors import active_forms
 
 from . import selectors, services
+from .availability import availability_for_reporter
 from .choices import MINOR_AGE_BANDS, Channel
 from .forms import STEP_FORMS, AddInformationForm, EvidenceUploadForm, FollowupLoginForm, WithdrawForm, max_file_mb
 
@@ -250,6 +251,7 @@ def followup(request: HttpRequest) -> HttpResponse:
     return render(request, "intake/followup.html", {
         "report": report, "form": form, "status_text": REPORTER_STATUS_TEXT.get(status, ""),
         "case_messages": selectors.messages_for_reporter(report=report), **_evidence_context(request, report),
+        "url_availability": availability_for_reporter(report=report),
     }, status=400 if form.errors else 200)
 
 
