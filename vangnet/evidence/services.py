@@ -28,6 +28,7 @@ from .choices import CaptureStatus, EvidenceEvent, Kind, Source
 from .media import MediaType, detect
 from .models import EvidenceItem, UrlCapture
 from .rendition import has_location
+from .signals import evidence_added
 
 MAX_FILE_BYTES = 25 * 1024 * 1024
 MAX_CASE_BYTES = 500 * 1024 * 1024
@@ -91,6 +92,8 @@ def add_evidence(*, case: Any, data: bytes, actor: Actor, source: Source, origin
                  event_type=EvidenceEvent.DISCARDED if discard else EvidenceEvent.ADDED,
                  data={"sha256": item.sha256, "pdq": item.pdq or None, "size": item.size,
                        "media_type": item.media_type, "source": source})
+    # Once the item is committed, others may look at its fingerprints (the notices' re-upload watch).
+    transaction.on_commit(functools.partial(evidence_added.send, sender=EvidenceItem, item_id=item.pk))
     return item
 
 

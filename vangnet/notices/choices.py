@@ -75,3 +75,5 @@ class NoticeEvent(models.TextChoices):
     OUTCOME_RECORDED = "notice.outcome_recorded", _("Outcome of a notice recorded")
     OVERDUE = "notice.overdue", _("A notice passed its deadline without an outcome")
     ESCALATED = "notice.escalated", _("Escalation prepared")
+    WATCHED = "notice.reupload_watched", _("Removed content added to the case's re-upload watch")
+    REUPLOADED = "notice.reupload_detected", _("Removed content appeared again")

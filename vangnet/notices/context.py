@@ -13,7 +13,7 @@ from vangnet.taxonomy.models import LegalGround
 from vangnet.taxonomy.selectors import legal_grounds_for_forms
 
 from .forms import ComposeForm, EditForm, EscalateForm, OutcomeForm, ReplyUploadForm, ResolveForm
-from .models import Notice
+from .models import Notice, ReuploadAlert
 
 COMPOSE = "compose"
 
@@ -53,6 +53,7 @@ def notices_context(*, user: User | AnonymousUser, case: Any, forms: dict[str, A
             prefix=f"escalate-{key}")
         notice.last_delivery = max(notice.deliveries.all(), key=lambda d: d.pk, default=None)  # type: ignore[attr-defined]
     may_work = user_has_permission(user=user, organisation_id=case.organisation_id, permission=Permission.WORK_CASES)
-    return {"notices": notices, "may_send_notices": may_work,
+    alerts = list(ReuploadAlert.objects.restrict(user).filter(case=case).select_related("item", "original", "notice"))
+    return {"notices": notices, "may_send_notices": may_work, "reupload_alerts": alerts,
             "compose_form": forms.get(COMPOSE) or compose_form(case),
             "reply_form": forms.get("reply") or ReplyUploadForm(prefix="reply")}

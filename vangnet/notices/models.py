@@ -181,3 +181,34 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notice} {self.step}"
+
+
+class ReuploadAlert(models.Model):
+    """Content that was removed appeared again ("herupload"): a new evidence item matched the case's bank.
+
+    The case owner is told; one click drafts a new notice that cites the notice that had it removed.
+    """
+
+    case = models.ForeignKey("cases.Case", verbose_name=_("case"), on_delete=models.PROTECT,
+                             related_name="reupload_alerts")
+    item = models.ForeignKey("evidence.EvidenceItem", verbose_name=_("new evidence item"), on_delete=models.PROTECT,
+                             related_name="+")
+    original = models.ForeignKey(Notice, verbose_name=_("notice that had it removed"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    match_kind = models.CharField(_("matched by"), max_length=10)
+    distance = models.PositiveSmallIntegerField(_("PDQ distance"), default=0)
+    detected_at = models.DateTimeField(_("detected at"), auto_now_add=True)
+    notice = models.ForeignKey(Notice, verbose_name=_("new notice"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+
+    objects = RestrictedQuerySet.as_manager()
+    organisation_path = "case__organisation"
+
+    class Meta:
+        ordering = ["-detected_at", "-id"]
+        verbose_name = _("re-upload alert")
+        verbose_name_plural = _("re-upload alerts")
+        constraints = [models.UniqueConstraint(fields=["case", "item"], name="one_reupload_alert_per_item")]
+
+    def __str__(self) -> str:
+        return f"re-upload {self.item_id} in {self.case_id}"

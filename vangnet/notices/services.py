@@ -26,7 +26,7 @@ from vangnet.intake.normalization import check_url
 
 from . import compose
 from .channels import CHANNELS
-from .choices import DeliveryState, EscalationStep, NoticeEvent, NoticeStatus, Outcome
+from .choices import ACTED, DeliveryState, EscalationStep, NoticeEvent, NoticeStatus, Outcome
 from .models import Delivery, Escalation, Notice, NoticeUrl
 
 MAX_BODY = 20_000
@@ -265,7 +265,34 @@ def record_outcome(*, notice: Notice, outcome: str, note: str, actor: Actor) -> 
     notice.status = NoticeStatus.CLOSED
     notice.save(update_fields=["outcome", "outcome_note", "outcome_at", "status"])
     _event(notice, actor, NoticeEvent.OUTCOME_RECORDED, outcome=outcome)
+    if outcome in ACTED:
+        from .reupload import watch_removed
+
+        watch_removed(notice, actor)
     return notice
+
+
+@transaction.atomic
+def notice_for_reupload(*, alert: Any, actor: Actor) -> Notice:
+    """One click: a draft to the provider of the new copy, citing the notice that had the first removed."""
+    from .models import ReuploadAlert
+
+    alert = ReuploadAlert.objects.select_for_update().select_related("case", "item", "original").get(pk=alert.pk)
+    _require(actor, alert.case)
+    if alert.notice_id:
+        raise ValidationError(_("A notice was already drafted for this re-upload."))
+    urls = [alert.item.source_url] if alert.item.source_url else (
+        [u.url for u in alert.item.report.urls.all()] if alert.item.report_id else [])
+    if not urls:
+        raise ValidationError(_("The new copy has no address to send a notice about: add it when drafting."))
+    original = alert.original
+    explanation = original.explanation if original else ""
+    grounds = list(original.legal_grounds.all()) if original else []
+    notices = draft_notices(case=alert.case, urls=urls, explanation=explanation, grounds=grounds, actor=actor,
+                            follows=original)
+    alert.notice = notices[0]
+    alert.save(update_fields=["notice"])
+    return notices[0]
 
 
 # ---------------------------------------------------------------------------------------------

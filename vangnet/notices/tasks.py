@@ -53,3 +53,11 @@ def store_notice_pdf(*, notice_id: int) -> str:
     name = store_pdf(notice)
     Notice.objects.filter(pk=notice_id, pdf_storage_name="").update(pdf_storage_name=name)
     return name
+
+
+@task()
+def check_reupload(*, item_id: int) -> int:
+    """Does new evidence match content that was removed (the re-upload watch)? Returns the alerts made."""
+    from .reupload import check_item
+
+    return len(check_item(item_id))

@@ -7,6 +7,7 @@ app_name = "notices"
 urlpatterns = [
     path("<int:case_id>/notices/draft/", views.draft, name="draft"),
     path("<int:case_id>/notices/replies/", views.upload_reply, name="upload_reply"),
+    path("<int:case_id>/notices/reuploads/<int:alert_id>/", views.reupload_notice, name="reupload_notice"),
     path("<int:case_id>/notices/<int:notice_id>/edit/", views.edit, name="edit"),
     path("<int:case_id>/notices/<int:notice_id>/send/", views.send, name="send"),
     path("<int:case_id>/notices/<int:notice_id>/sent-by-hand/", views.sent_by_hand, name="sent_by_hand"),

@@ -21,7 +21,7 @@ from vangnet.taxonomy.models import LegalGround
 from . import replies, services
 from .context import COMPOSE, compose_form
 from .forms import EditForm, EscalateForm, OutcomeForm, ReplyUploadForm, ResolveForm
-from .models import Notice
+from .models import Notice, ReuploadAlert
 from .pdf import read_pdf
 
 
@@ -150,6 +150,24 @@ def upload_reply(request: HttpRequest, case_id: int) -> HttpResponse:
         messages.success(request, _("Reply added to notice %(reference)s.") % {"reference": reply.notice.reference})
         return _back(case)
     return _again(request, case, "reply", form)
+
+
+@login_required
+@require_POST
+def reupload_notice(request: HttpRequest, case_id: int, alert_id: int) -> HttpResponse:
+    """One click: a draft notice about the new copy, citing the notice that had the first removed."""
+    case = get_case_for_user(user=request.user, case_id=case_id)
+    alert = ReuploadAlert.objects.restrict(request.user).filter(case=case, pk=alert_id).first()
+    if alert is None:
+        raise Http404
+    try:
+        notice = services.notice_for_reupload(alert=alert, actor=Actor.staff(request.user))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Notice %(reference)s drafted: check it, then send.") % {
+            "reference": notice.reference})
+    return _back(case)
 
 
 @login_required

@@ -15,10 +15,11 @@ from vangnet.common.testing import Scene, StaffView, StaffViewTests
 from vangnet.directory.models import Provider
 from vangnet.directory.services import add_provider_domain, save_provider
 from vangnet.evidence import vault
-from vangnet.evidence.services import evidence_storage
+from vangnet.evidence.choices import Source
+from vangnet.evidence.services import add_evidence, evidence_storage
 from vangnet.notices import services
 from vangnet.notices.choices import NoticeStatus
-from vangnet.notices.models import Notice, Reply
+from vangnet.notices.models import Notice, Reply, ReuploadAlert
 
 EXPLANATION = "The post shows her home address and says he will come tonight: a threat and doxing."
 
@@ -55,6 +56,9 @@ NOTICE_VIEWS = [
                   "We removed it.\n").encode())},
               done=lambda s: Reply.objects.filter(notice=s.objects["sent"]).exists()),
     StaffView("notices:pdf", kwargs=_on("sent")),
+    StaffView("notices:reupload_notice", method="post", permission=Permission.WORK_CASES, success=302,
+              kwargs=lambda s: {"alert_id": s.objects["alert"].pk},
+              done=lambda s: ReuploadAlert.objects.get(pk=s.objects["alert"].pk).notice_id is not None),
     _act("escalate", "sent", lambda s: _notice(s, "sent").escalations.exists(),
          data=lambda s: {f"escalate-{s.objects['sent'].pk}-step": "police"}),
 ]
@@ -89,5 +93,9 @@ class TestNoticePages(StaffViewTests):
         name = evidence_storage().save(f"notices/{case.pk}/test.pdf", ContentFile(vault.seal(b"%PDF-1.4 copy")))
         Notice.objects.filter(pk=sent.pk).update(status=NoticeStatus.SENT, sent_at=timezone.now(),
                                                  pdf_storage_name=name)
+        item = add_evidence(case=case, data=b"copy of the post", actor=Actor.reporter(), source=Source.CAPTURE,
+                            source_url="https://social.example/p/9")
+        alert = ReuploadAlert.objects.create(case=case, item=item, original=sent, match_kind="sha256")
         return Scene(organisation=helpline, other_organisation=other_org, case=case,
-                     objects={"draft": draft, "webform": webform, "uncertain": uncertain, "sent": sent})
+                     objects={"draft": draft, "webform": webform, "uncertain": uncertain, "sent": sent,
+                              "alert": alert})

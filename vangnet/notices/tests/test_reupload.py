@@ -1,0 +1,96 @@
+"""The re-upload watch: removed content joins the case's bank; the same picture again, even mirrored, alerts."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from PIL import Image, ImageOps
+
+from vangnet.audit.models import Event
+from vangnet.audit.services import Actor
+from vangnet.cases.services import assign_owner
+from vangnet.evidence.choices import Source
+from vangnet.evidence.services import add_evidence
+from vangnet.hashing.models import BankEntry
+from vangnet.notices import reupload, services
+from vangnet.notices.choices import NoticeStatus
+from vangnet.notices.models import Notice, ReuploadAlert
+
+from vangnet.hashing.tests.test_hashers import picture
+
+from .test_notices import EXPLANATION, _provider
+
+pytestmark = pytest.mark.django_db
+
+
+def _photo(image: Image.Image, *, quality: int = 90) -> bytes:
+    out = io.BytesIO()
+    image.convert("RGB").save(out, format="JPEG", quality=quality)
+    return out.getvalue()
+
+
+def _picture(seed: int = 7) -> Image.Image:
+    return picture(seed, (400, 300))
+
+
+@pytest.fixture
+def removed(submit: Any, handler: Any, case_owner: Any, supervisor: Any) -> Notice:
+    _provider("social", "social.example", contact_email="dsa@social.example.org")
+    report = submit(urls="https://social.example/p/1").report
+    case_owner.email = "carla@helpline.example.org"
+    case_owner.save(update_fields=["email"])
+    assign_owner(case=report.case, owner=case_owner, actor=Actor.staff(supervisor))
+    add_evidence(case=report.case, report=report, data=_photo(_picture()), actor=Actor.reporter(),
+                 source=Source.REPORTER)
+    [notice] = services.draft_notices(case=report.case, urls=["https://social.example/p/1"], explanation=EXPLANATION,
+                                      grounds=[], actor=Actor.staff(handler))
+    Notice.objects.filter(pk=notice.pk).update(status=NoticeStatus.SENT, sent_at=timezone.now())
+    services.record_outcome(notice=notice, outcome="removed", note="", actor=Actor.staff(handler))
+    return notice
+
+
+def test_removed_content_joins_the_cases_bank(removed: Notice) -> None:
+    entry = BankEntry.objects.get(bank__case=removed.case)
+    assert entry.label == removed.reference and entry.pdq and entry.sha256
+    assert Event.objects.filter(event_type="notice.reupload_watched", subject_id=str(removed.pk)).exists()
+
+
+def test_a_mirrored_smaller_reencoded_copy_in_a_later_report_alerts_the_owner(removed: Notice, submit: Any,
+                                                                             handler: Any, smtp_inbox: Any,
+                                                                             django_capture_on_commit_callbacks: Any
+                                                                             ) -> None:
+    later = submit(urls="https://social.example/p/77", forms=["threats"]).report
+    copy = ImageOps.mirror(_picture()).resize((200, 150))
+    item = add_evidence(case=later.case, report=later, data=_photo(copy, quality=70), actor=Actor.reporter(),
+                        source=Source.REPORTER)
+    with django_capture_on_commit_callbacks(execute=True):
+        [alert] = reupload.check_item(item.pk)
+    assert alert.case_id == removed.case_id and alert.match_kind == "pdq" and alert.distance <= 31
+    assert alert.original == removed
+    assert [m["to"] for m in smtp_inbox.messages] == [["carla@helpline.example.org"]]
+    assert reupload.check_item(item.pk) == [], "one alert per item"
+    new = services.notice_for_reupload(alert=alert, actor=Actor.staff(handler))
+    assert new.follows == removed and "https://social.example/p/77" in new.body and new.status == NoticeStatus.DRAFT
+
+
+def test_a_different_picture_and_the_original_itself_do_not_alert(removed: Notice, submit: Any) -> None:
+    original_item = removed.urls.get().evidence.get()
+    assert reupload.check_item(original_item.pk) == []
+    other = submit(urls="https://social.example/p/5").report
+    different = _picture(seed=99)
+    item = add_evidence(case=other.case, report=other, data=_photo(different), actor=Actor.reporter(),
+                        source=Source.REPORTER)
+    assert reupload.check_item(item.pk) == [] and not ReuploadAlert.objects.exists()
+
+
+def test_adding_evidence_asks_the_worker_to_check_it(submit: Any, django_capture_on_commit_callbacks: Any) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    report = submit().report
+    before = DBTaskResult.objects.filter(task_path__endswith="check_reupload").count()
+    with django_capture_on_commit_callbacks(execute=True):
+        add_evidence(case=report.case, data=b"chat text", actor=Actor.reporter(), source=Source.REPORTER)
+    assert DBTaskResult.objects.filter(task_path__endswith="check_reupload").count() == before + 1
