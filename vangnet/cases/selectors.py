@@ -7,7 +7,8 @@ from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 from django.http import Http404
 
 from vangnet.accounts.access import roles_granting
@@ -19,6 +20,9 @@ from vangnet.audit.selectors import events_for_case
 from vangnet.common.refcache import cached
 
 from vangnet.intake.models import Report, ReportedUrl
+
+from vangnet.notices.choices import NoticeStatus
+from vangnet.notices.models import Notice
 
 from .choices import OPEN_STATUSES, CaseStatus
 from .models import Case, InternalNote, Referral, TriageOutcome, TriageRule
@@ -63,7 +67,10 @@ def case_queue(*, user: User, filters: QueueFilters) -> QuerySet[Case]:
         query = filters.query.strip()
         cases = cases.filter(Q(reference__iexact=query) |
                              Q(pk__in=Case.objects.filter(reports__receipt_code__iexact=query).values("pk")))
-    return (cases.select_related("owner", "organisation").annotate(report_count=Count("reports"))
+    overdue = Notice.objects.filter(case=OuterRef("pk"), status__in=[NoticeStatus.SENT, NoticeStatus.ANSWERED],
+                                    outcome="", deadline_at__lt=timezone.now())
+    return (cases.select_related("owner", "organisation").annotate(report_count=Count("reports"),
+                                                                   notice_overdue=Exists(overdue))
             .order_by("priority", "created_at"))
 
 

@@ -26,6 +26,7 @@ from vangnet.evidence.models import EvidenceItem
 from vangnet.evidence.custody import can_view_inline
 from vangnet.evidence.selectors import case_evidence, custody_events
 from vangnet.evidence.views import captures_context
+from vangnet.intake.availability import availability_context
 from vangnet.notices.context import notices_context
 from vangnet.taxonomy.selectors import active_forms
 
@@ -111,6 +112,7 @@ def _render_case(request: HttpRequest, case: Case, forms: dict[str, Any], status
         "may_hold": selectors.may_manage_legal_hold(user=request.user, case=case),
         **captures_context(user=request.user, case=case),
         **notices_context(user=request.user, case=case, forms=notice_forms),
+        **availability_context(user=request.user, case=case),
     }, status=status)
 
 

@@ -98,3 +98,13 @@ def test_a_removed_item_is_not_escalated(sent: Notice, handler: Any) -> None:
     services.record_outcome(notice=sent, outcome="removed", note="", actor=Actor.staff(handler))
     with pytest.raises(ValidationError):
         services.prepare_escalation(notice=sent, step="police", actor=Actor.staff(handler))
+
+
+def test_the_queue_marks_a_case_whose_notice_passed_its_deadline(sent: Notice, client: Any, handler: Any) -> None:
+    client.force_login(handler)
+    assert "data-notice-overdue" not in client.get("/staff/cases/").content.decode()
+    Notice.objects.filter(pk=sent.pk).update(deadline_at=timezone.now() - timedelta(minutes=1))
+    page = client.get("/staff/cases/").content.decode()
+    assert page.count("data-notice-overdue") == 1
+    case_page = client.get(f"/staff/cases/{sent.case_id}/").content.decode()
+    assert "data-overdue" in case_page and 'data-availability="' in case_page, "availability shows on the case page"
