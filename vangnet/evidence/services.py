@@ -130,6 +130,7 @@ def rotate_evidence_key(*, actor: Actor) -> int:
 
 # Stored in English and shown translated, like DISCARD_REASON.
 PURGE_REASON = gettext_noop("The retention period ended: the file was deleted, its hashes are kept.")
+WITHDRAWN_REASON = gettext_noop("The reporter withdrew her report: the file was deleted, its hashes are kept.")
 CAPTURE_PERIOD = "capture"
 
 
@@ -192,6 +193,34 @@ def purge_expired_evidence(*, actor: Actor, now: datetime | None = None) -> int:
                 purged += 1
             if case.closed_at < capture_cutoff:  # the address asked for goes with what was captured from it
                 UrlCapture.objects.filter(case_id=case_id).exclude(url="").update(url="")
+    return purged
+
+
+def purge_reporter_evidence(*, report: Any, actor: Actor) -> int:
+    """She withdrew her report: the files she added go (bytes, name, source), the hashes stay.
+
+    Not while the case is on legal hold (a police or court request): then the files stay until
+    the hold is lifted and the retention period ends. Returns how many items were purged.
+    Callers hold the report's transaction; the files are deleted once it commits.
+    """
+    case = report.case
+    if case is None or case.on_legal_hold:
+        return 0
+    storage = evidence_storage()
+    purged = 0
+    for item in EvidenceItem.objects.select_for_update().filter(report=report, source=Source.REPORTER,
+                                                                purged_at__isnull=True):
+        stored_as = item.storage_name
+        item.storage_name, item.original_name, item.source_url = "", "", ""
+        item.discarded_reason = item.discarded_reason or WITHDRAWN_REASON
+        item.purged_at = timezone.now()
+        item.save(update_fields=["storage_name", "original_name", "source_url", "discarded_reason", "purged_at"])
+        if stored_as:
+            transaction.on_commit(functools.partial(storage.delete, stored_as), robust=True)
+        record_event(actor=actor, event_type=EvidenceEvent.DELETED, subject=item, organisation_id=case.organisation_id,
+                     data={"sha256": item.sha256, "kind": item.kind, "reason": "the reporter withdrew her report",
+                           "bytes_deleted": bool(stored_as)})
+        purged += 1
     return purged
 
 

@@ -196,8 +196,11 @@ def withdraw_report(*, report: Report, actor: Actor) -> Report:
     report.withdrawn_at = timezone.now()
     report.save(update_fields=["withdrawn_at"])
     _erase_personal_data(report)
+    from vangnet.evidence.services import purge_reporter_evidence  # evidence depends on intake, not back
+
+    files = purge_reporter_evidence(report=report, actor=actor)
     record_event(actor=actor, event_type=ReportEvent.WITHDRAWN, subject=report,
-                 data={"receipt_code": report.receipt_code})
+                 data={"receipt_code": report.receipt_code, "files_deleted": files})
     if report.case is not None:
         case_services.close_if_no_active_reports(case=report.case, actor=Actor.system(),
                                                  reason="every report in the case was withdrawn")

@@ -238,3 +238,29 @@ def test_the_address_of_a_capture_goes_with_the_capture_period_even_when_it_fail
     _purge(django_capture_on_commit_callbacks, now=CLOSED + timedelta(days=PERIODS["capture"] + 1))
     failed.refresh_from_db()
     assert failed.url == "" and failed.status == "failed"
+
+
+def test_withdrawing_deletes_her_files_but_keeps_their_hashes_unless_on_legal_hold(
+        submit, supervisor, vault_folder, django_capture_on_commit_callbacks) -> None:
+    from vangnet.intake.services import withdraw_report
+
+    held = submit(urls="https://a.example/1").report
+    kept = services.add_evidence(case=held.case, report=held, data=_photo(), actor=Actor.reporter(),
+                                 source=Source.REPORTER, original_name="me.jpg")
+    case_services.set_legal_hold(case=held.case, reason="Police request", actor=Actor.staff(supervisor))
+    report = submit(urls="https://b.example/2").report
+    mine = services.add_evidence(case=report.case, report=report, data=_photo(), actor=Actor.reporter(),
+                                 source=Source.REPORTER, original_name="me.jpg")
+    staffs = services.add_evidence(case=report.case, report=report, data=b"staff note export",
+                                   actor=Actor.staff(supervisor), source=Source.STAFF)
+    with django_capture_on_commit_callbacks(execute=True):
+        withdraw_report(report=report, actor=Actor.reporter())
+        withdraw_report(report=held, actor=Actor.reporter())
+    mine.refresh_from_db()
+    staffs.refresh_from_db()
+    kept.refresh_from_db()
+    assert mine.storage_name == "" and mine.original_name == "" and mine.sha256 and mine.purged_at
+    assert "withdrew" in mine.discarded_reason
+    assert staffs.storage_name and kept.storage_name, "staff's own files and files under legal hold stay"
+    assert _files(vault_folder) == {staffs.storage_name, kept.storage_name}
+    assert Event.objects.filter(event_type=EvidenceEvent.DELETED, subject_id=str(mine.pk)).count() == 1

@@ -158,7 +158,7 @@ def test_withdrawing_erases_everything_she_wrote_and_happens_once(submit, handle
     assert again.withdrawn_at == stored.withdrawn_at
     [event] = events(ReportEvent.WITHDRAWN)
     assert (event.actor_type, event.case_id, event.data) == (
-        "reporter", report.case_id, {"receipt_code": report.receipt_code})
+        "reporter", report.case_id, {"receipt_code": report.receipt_code, "files_deleted": 0})
     [closed] = events(CaseEvent.STATUS_CHANGED)
     assert (closed.actor_type, closed.data) == (
         "system", {"from": "new", "to": "closed", "reason": "every report in the case was withdrawn"})
