@@ -140,12 +140,12 @@ def main() -> None:
     parser.add_argument("--hashes", type=int, default=1_000_000, help="hashes in the bank")
     parser.add_argument("--lookups", type=int, default=4000, help="lookups (8 hashes each) through the index")
     parser.add_argument("--numpy-lookups", type=int, default=0,
-                        help="lookups by brute force (default: about 2e9 / hashes, 8 to 200)")
+                        help="lookups by brute force (default: 2e8 / hashes, 8 to 200)")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     n, lookups = args.hashes, min(args.lookups, args.hashes)
-    numpy_lookups = args.numpy_lookups or int(min(200, max(8, 2e9 / n)))
+    numpy_lookups = args.numpy_lookups or int(min(200, max(8, 2e8 / n)))
     numpy_lookups = min(numpy_lookups, lookups)
     rng = np.random.default_rng(args.seed)
 

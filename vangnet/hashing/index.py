@@ -141,11 +141,14 @@ class MultiIndexPart:
                 offsets += (table - 1) * n
             windows = np.lib.stride_tricks.sliding_window_view(offsets, group + 1)[::group]  # (groups, group + 1)
             self.coarse[table] = windows[:, 0]
-            fines.append(windows - windows[:, :1])
+            fine = windows - windows[:, :1]
+            del offsets, windows
+            largest = int(fine.max())
+            fines.append(fine.astype(np.uint8 if largest < 2**8 else np.uint16 if largest < 2**16 else np.uint32))
+            del fine
         del first
-        largest = max(int(fine.max()) for fine in fines)
-        dtype = np.uint8 if largest < 2**8 else np.uint16 if largest < 2**16 else np.uint32
-        self.fine = np.stack([fine.astype(dtype) for fine in fines])  # (tables, groups, group + 1)
+        dtype = max((fine.dtype for fine in fines), key=lambda d: d.itemsize)
+        self.fine = np.stack([fine.astype(dtype, copy=False) for fine in fines])  # (tables, groups, group + 1)
         del fines
         _release_free_memory()
 
