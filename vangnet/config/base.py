@@ -256,6 +256,8 @@ VANGNET_REPORT_RATE = env_str("VANGNET_REPORT_RATE", "20/h")
 VANGNET_API_REPORTS_PER_MINUTE = env_int("VANGNET_API_REPORTS_PER_MINUTE", 600)  # per partner token
 VANGNET_API_EVIDENCE_PER_MINUTE = env_int("VANGNET_API_EVIDENCE_PER_MINUTE", 120)  # evidence uploads per token
 VANGNET_FOLLOWUP_IP_RATE = env_str("VANGNET_FOLLOWUP_IP_RATE", "30/h")
+# Uploads of evidence from the public pages (report step, follow-up page), per client address.
+VANGNET_UPLOAD_RATE = env_str("VANGNET_UPLOAD_RATE", "60/h")
 VANGNET_FOLLOWUP_CODE_FAILURES = env_int("VANGNET_FOLLOWUP_CODE_FAILURES", 5)
 VANGNET_FOLLOWUP_LOCKOUT_SECONDS = env_int("VANGNET_FOLLOWUP_LOCKOUT_SECONDS", 15 * 60)
 RATELIMIT_VIEW = "vangnet.common.views.rate_limited"

@@ -143,7 +143,12 @@ class ReportWizard(SessionWizardView):
         return redirect("intake:report_evidence")
 
 
+_upload_rate = ratelimit(key="ip", rate=lambda group, request: settings.VANGNET_UPLOAD_RATE, method="POST",
+                         block=True, group="evidence-upload")
+
+
 @require_http_methods(["GET", "POST"])
+@_upload_rate
 def report_evidence(request: HttpRequest) -> HttpResponse:
     """The optional step after the report is stored: files for the report this session just sent.
 
@@ -256,6 +261,7 @@ def followup(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@_upload_rate
 def followup_evidence(request: HttpRequest) -> HttpResponse:
     """The signed-in reporter adds files to her own report (a withdrawn report is never signed in)."""
     report = _followup_report(request)

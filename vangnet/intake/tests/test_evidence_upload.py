@@ -253,3 +253,14 @@ def test_control_and_direction_characters_leave_the_file_name(submit, vault) -> 
     item = services.add_report_evidence(report=report, data=CHAT, original_name="chat\x00\n\u202egpj.exe" + "x" * 300,
                                         actor=Actor.reporter(), source=Source.REPORTER)
     assert item.original_name.startswith("chatgpj.exexxx") and len(item.original_name) == 255
+
+
+def test_uploads_from_one_address_are_rate_limited_kindly(client, submit, vault, settings) -> None:
+    settings.VANGNET_UPLOAD_RATE = "2/h"
+    report = submit().report
+    in_the_evidence_step(client, report)
+    for number in range(2):
+        assert client.post("/en/report/evidence/", {"evidence": [upload(f"c{number}.txt", CHAT)]}).status_code == 302
+    refused = client.post("/en/report/evidence/", {"evidence": [upload("c3.txt", CHAT)]})
+    assert refused.status_code == 429 and "Please wait a moment" in refused.content.decode()
+    assert report.evidence.count() == 2, "the refused upload stored nothing"
