@@ -228,6 +228,21 @@ VANGNET_RETENTION_DAYS = env_int("VANGNET_RETENTION_DAYS", 365)
 # follow-up); shorter for a trusted flagger's notice, which the provider must treat with priority (DSA Art. 22).
 VANGNET_NOTICE_DEADLINE_HOURS = env_int("VANGNET_NOTICE_DEADLINE_HOURS", 72)
 VANGNET_NOTICE_TRUSTED_DEADLINE_HOURS = env_int("VANGNET_NOTICE_TRUSTED_DEADLINE_HOURS", 24)
+# The mailbox providers reply to (vangnet.notices.mailbox): the worker polls it every two minutes over IMAP
+# and matches each reply to its notice. Off while VANGNET_IMAP_HOST is empty. TLS from the first byte
+# (USE_SSL, port 993) or STARTTLS; a password is never sent in the clear except to a loopback address.
+# CA_FILE: certificates to trust instead of the system's (a helpline's own mail server). Taken-in messages
+# move to PROCESSED_FOLDER (created if missing); empty leaves them in FOLDER, marked as read.
+VANGNET_IMAP_HOST = env_str("VANGNET_IMAP_HOST", "")
+VANGNET_IMAP_PORT = env_int("VANGNET_IMAP_PORT", 993)
+VANGNET_IMAP_USER = env_str("VANGNET_IMAP_USER", "")
+VANGNET_IMAP_PASSWORD = env_str("VANGNET_IMAP_PASSWORD", "")
+VANGNET_IMAP_USE_SSL = env_bool("VANGNET_IMAP_USE_SSL", True)
+VANGNET_IMAP_USE_STARTTLS = env_bool("VANGNET_IMAP_USE_STARTTLS", False)
+VANGNET_IMAP_CA_FILE = env_str("VANGNET_IMAP_CA_FILE", "")
+VANGNET_IMAP_FOLDER = env_str("VANGNET_IMAP_FOLDER", "INBOX")
+VANGNET_IMAP_PROCESSED_FOLDER = env_str("VANGNET_IMAP_PROCESSED_FOLDER", "vangnet-processed")
+VANGNET_IMAP_TIMEOUT = env_int("VANGNET_IMAP_TIMEOUT", 30)
 # Where the last steps of the escalation ladder point the handler (the Dutch data-protection authority, the police).
 VANGNET_DPA_COMPLAINT_URL = env_str("VANGNET_DPA_COMPLAINT_URL", "https://autoriteitpersoonsgegevens.nl")
 VANGNET_POLICE_REPORT_URL = env_str("VANGNET_POLICE_REPORT_URL", "https://www.politie.nl")

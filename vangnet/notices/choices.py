@@ -77,3 +77,13 @@ class NoticeEvent(models.TextChoices):
     ESCALATED = "notice.escalated", _("Escalation prepared")
     WATCHED = "notice.reupload_watched", _("Removed content added to the case's re-upload watch")
     REUPLOADED = "notice.reupload_detected", _("Removed content appeared again")
+
+
+class MailboxMessageState(models.TextChoices):
+    """What became of one message in the reply mailbox (``notices.mailbox``); each is taken in once."""
+
+    STORED = "stored", pgettext_lazy("mailbox message", "Stored as a reply")
+    TOO_LARGE = "too_large", pgettext_lazy("mailbox message", "Too large: not fetched")
+    REFUSED = "refused", pgettext_lazy("mailbox message", "Refused: not a readable message")
+    DUPLICATE = "duplicate", pgettext_lazy("mailbox message", "The same message was taken in before")
+    FAILED = "failed", pgettext_lazy("mailbox message", "Could not be read")

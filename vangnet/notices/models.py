@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from vangnet.accounts.access import RestrictedQuerySet
 from vangnet.common.crypto import EncryptedTextField
 
-from .choices import DeliveryState, EscalationStep, NoticeStatus, Outcome
+from .choices import DeliveryState, EscalationStep, MailboxMessageState, NoticeStatus, Outcome
 
 
 class Notice(models.Model):
@@ -212,3 +212,36 @@ class ReuploadAlert(models.Model):
 
     def __str__(self) -> str:
         return f"re-upload {self.item_id} in {self.case_id}"
+
+
+class MailboxMessage(models.Model):
+    """One message of the reply mailbox, taken in exactly once.
+
+    The poller (``notices.mailbox``) writes this row in the same transaction as the reply it made
+    from the message, before it marks the message read or moves it: a worker that stops in between
+    leaves a row that tells the next run the message was taken in (it only moves it then), and one
+    that stops before leaves neither row nor reply, so the next run takes the message in. The key
+    is the message's IMAP UID within its folder's UIDVALIDITY; the SHA-256 of its bytes recognises
+    the same message under new UIDs (a folder that was recreated). No text of the message is kept here.
+    """
+
+    mailbox = models.CharField(_("mailbox"), max_length=300)
+    uidvalidity = models.PositiveBigIntegerField(_("UIDVALIDITY of the folder"))
+    uid = models.PositiveBigIntegerField(_("UID"))
+    state = models.CharField(_("state"), max_length=10, choices=MailboxMessageState.choices)
+    reply = models.OneToOneField(Reply, verbose_name=_("reply"), null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="mailbox_message")
+    raw_sha256 = models.CharField(_("SHA-256 of the message"), max_length=64, blank=True, db_index=True)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    taken_at = models.DateTimeField(_("taken in at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["mailbox", "uidvalidity", "uid"]
+        verbose_name = _("mailbox message")
+        verbose_name_plural = _("mailbox messages")
+        constraints = [models.UniqueConstraint(fields=["mailbox", "uidvalidity", "uid"],
+                                               name="mailbox_message_once")]
+
+    def __str__(self) -> str:
+        return f"{self.mailbox} {self.uidvalidity}/{self.uid} {self.state}"

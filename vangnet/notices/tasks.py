@@ -61,3 +61,12 @@ def check_reupload(*, item_id: int) -> int:
     from .reupload import check_item
 
     return len(check_item(item_id))
+
+
+@cron("*/2 * * * *")
+@task()
+def poll_reply_mailbox() -> dict[str, int]:
+    """Providers' replies from the IMAP mailbox (when ``VANGNET_IMAP_HOST`` is set), matched to their notices."""
+    from .mailbox import poll_mailbox
+
+    return poll_mailbox()

@@ -33,6 +33,7 @@ def test_housekeeping_and_chaining_are_on_the_schedule() -> None:
     assert jobs["process_outbox_every_minute"].endswith("hour='*', minute='*']")
     assert "minute='*/5'" in jobs["recover_stalled_deliveries"]
     assert jobs["schedule_availability_checks"].endswith("hour='*', minute='*/30']")
+    assert jobs["poll_reply_mailbox"].endswith("hour='*', minute='*/2']")
 
 
 @pytest.mark.django_db
