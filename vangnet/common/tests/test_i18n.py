@@ -18,9 +18,15 @@ def test_every_message_is_translated() -> None:
     assert catalogue.fuzzy_entries() == []
 
 
+def _entry(e: polib.POEntry | polib.MOEntry) -> tuple[tuple[str, str], tuple[str, tuple[tuple[int, str], ...]]]:
+    """An entry by context and text, with its translation and plural forms (the same text can have two contexts)."""
+    plural = tuple(sorted((int(form), text) for form, text in e.msgstr_plural.items()))
+    return (e.msgctxt or "", e.msgid), (e.msgstr, plural)
+
+
 def test_the_compiled_catalogue_matches_the_source() -> None:
-    source = {e.msgid: e.msgstr for e in polib.pofile(str(PO)) if e.msgstr}
-    compiled = {e.msgid: e.msgstr for e in polib.mofile(str(MO)) if e.msgid}
+    source = dict(_entry(e) for e in polib.pofile(str(PO)) if e.translated())
+    compiled = dict(_entry(e) for e in polib.mofile(str(MO)) if e.msgid)
     assert compiled == source, "run scripts/i18n/update"
 
 
