@@ -244,7 +244,7 @@ def _store(key: dict[str, Any], raw: bytes) -> tuple[str, bool]:
         except DatabaseError:
             raise
         except Exception as exc:  # noqa: BLE001 - one message the parser chokes on must not block the mailbox
-            state, note = MailboxMessageState.FAILED, f"{type(exc).__name__}: {exc}"
+            state, note = MailboxMessageState.FAILED, type(exc).__name__  # its text might quote the message
             logger.warning("Reply mailbox: message UID %s (sha256 %s) could not be read (%s); recorded as failed.",
                            key["uid"], sha256, type(exc).__name__)
         _record(key, state=state, size=len(raw), sha256=sha256, reply=reply, note=note)
