@@ -316,7 +316,7 @@ def test_the_chart_fits_a_phone(client: Client, known: Known, handler: Any, at_n
     from django.contrib.staticfiles import finders
 
     css = Path(str(finders.find("vangnet/site.css"))).read_text(encoding="utf-8")
-    assert ".chart img { display: block; max-width: 100%; height: auto; }" in css
+    assert ".chart img { display: block; width: 100%; max-width: 30rem; height: auto; }" in css
 
 
 def test_the_header_links_to_the_page(client: Client, handler: Any) -> None:
