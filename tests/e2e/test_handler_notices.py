@@ -80,3 +80,11 @@ def test_two_urls_on_two_providers_from_draft_to_outcome(desktop: Page, site: st
     notice.get_by_role("button", name="Uitkomst opslaan").click()
     expect(desktop.locator(f'[data-notice="{social.reference}"] [data-outcome="removed"]')).to_be_visible()
     assert_accessible(desktop)
+
+    desktop.goto(f"{site}/staff/providers/performance/")
+    row = desktop.locator(f'[data-provider="{social.provider_id}"]')
+    expect(row.locator("td").nth(0)).to_have_text("1")  # sent
+    expect(row.locator("td").nth(1)).to_have_text("1")  # acted on
+    video = desktop.locator(f'[data-provider="{Notice.objects.get(case=case, provider__slug="video").provider_id}"]')
+    expect(video.locator("td").nth(1)).to_have_text("0")
+    expect(desktop.locator("[data-chart] img")).to_be_visible()
