@@ -82,7 +82,49 @@ class WebFormChannel(Channel):
         raise NotDelivered("a web form is filled in by hand")
 
 
-CHANNELS: dict[str, Channel] = {channel.name: channel for channel in (EmailChannel(), WebFormChannel())}
+class JsonApiChannel(Channel):
+    """A provider's notice API that takes one JSON document per notice (``provider.api_endpoint``).
+
+    The document carries the Art. 16 elements as fields and the full text; the provider's
+    answer must be a 2xx. A provider with another format gets its own channel class under its
+    own stable name (``register``). The endpoint is an administrator's setting, not a user's.
+    """
+
+    name = "json_api"
+    timeout = 30.0
+
+    def payload(self, notice: Notice, delivery: Delivery) -> dict[str, object]:
+        return {"reference": notice.reference, "message_id": delivery.message_id, "language": notice.language,
+                "urls": [u.url for u in notice.urls.all()], "explanation": notice.explanation,
+                "legal_grounds": [g.citation for g in notice.legal_grounds.all()],
+                "notifier": {"name": notice.notifier_name, "email": notice.notifier_email},
+                "trusted_flagger": notice.trusted_flagger, "good_faith": True, "subject": notice.subject,
+                "text": notice.body}
+
+    def send(self, notice: Notice, delivery: Delivery) -> Sent:
+        import json
+
+        import urllib3
+
+        endpoint = notice.provider.api_endpoint
+        if not endpoint:
+            raise NotDelivered("the provider has no API endpoint")
+        http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=10.0, read=self.timeout))
+        try:
+            response = http.request("POST", endpoint, body=json.dumps(self.payload(notice, delivery)).encode(),
+                                    headers={"Content-Type": "application/json",
+                                             "Idempotency-Key": delivery.message_id}, redirect=False)
+        except (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError) as exc:
+            raise NotDelivered("the provider's API could not be reached") from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise MaybeDelivered(f"the connection broke while sending ({exc.__class__.__name__})") from exc
+        if not 200 <= response.status < 300:
+            raise NotDelivered(f"the provider's API answered {response.status}")
+        return Sent(message_id=delivery.message_id)
+
+
+CHANNELS: dict[str, Channel] = {channel.name: channel
+                                for channel in (EmailChannel(), WebFormChannel(), JsonApiChannel())}
 
 
 def register(channel: Channel) -> Channel:
