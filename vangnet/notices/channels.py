@@ -48,6 +48,8 @@ class EmailChannel(Channel):
     name = "email"
 
     def send(self, notice: Notice, delivery: Delivery) -> Sent:
+        if not notice.provider.contact_email:  # removed after queuing: Django's mailer would send nothing, silently
+            raise NotDelivered("the provider has no e-mail address for notices any more")
         message = EmailMessage(subject=notice.subject, body=notice.body, to=[notice.provider.contact_email],
                                from_email=settings.DEFAULT_FROM_EMAIL, reply_to=[notice.notifier_email],
                                headers={"Message-ID": delivery.message_id, "X-Vangnet-Notice": notice.reference})
@@ -57,7 +59,8 @@ class EmailChannel(Channel):
         except (OSError, smtplib.SMTPException) as exc:
             raise NotDelivered(f"the mail server could not be reached ({exc.__class__.__name__})") from exc
         try:
-            connection.send_messages([message])
+            if connection.send_messages([message]) != 1:
+                raise NotDelivered("the mail server took no message")
         except smtplib.SMTPResponseException as exc:  # the server answered "no": it did not take the message
             raise NotDelivered(f"the mail server refused the message ({exc.smtp_code})") from exc
         except smtplib.SMTPRecipientsRefused as exc:
