@@ -4,13 +4,22 @@ A channel's ``send`` either returns (the provider has it), raises ``NotDelivered
 delivered: try again later) or raises ``MaybeDelivered`` (the connection broke while handing it
 over: the outbox never retries that by itself). Every channel passes the same contract test
 (``tests/test_channels.py``).
+
+Around one worker's run of sends the outbox enters each channel's ``batch()``: a channel may
+keep its connection open across the run (e-mail: one SMTP connection for many notices
+instead of one each). The outbox still claims and marks every delivery on its own, so what a
+crash leaves behind is the same: at most the one notice in flight is uncertain.
 """
 
 from __future__ import annotations
 
 import smtplib
+import threading
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
@@ -41,11 +50,67 @@ class Channel(ABC):
     def send(self, notice: Notice, delivery: Delivery) -> Sent:
         """Hand ``notice`` over; ``delivery.message_id`` is the identifier to use (unique per delivery)."""
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Around a run of ``send`` calls in this thread: a channel may keep a connection open until it ends."""
+        yield
+
 
 class EmailChannel(Channel):
-    """SMTP to the provider's DSA point of contact; the reference is in the subject and the Message-ID."""
+    """SMTP to the provider's DSA point of contact; the reference is in the subject and the Message-ID.
+
+    Within a ``batch`` one connection carries up to ``MESSAGES_PER_CONNECTION`` notices (mail
+    servers limit messages per connection); before each reuse a NOOP checks it still answers, so
+    a connection the server dropped while idle is replaced rather than making a notice uncertain.
+    Any failure closes it: the next notice starts on a fresh one.
+    """
 
     name = "email"
+    MESSAGES_PER_CONNECTION = 100
+
+    def __init__(self) -> None:
+        self._batch = threading.local()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        self._batch.active, self._batch.connection, self._batch.used = True, None, 0
+        try:
+            yield
+        finally:
+            self._batch.active = False
+            self._drop()
+
+    def _drop(self) -> None:
+        connection, self._batch.connection = getattr(self._batch, "connection", None), None
+        if connection is not None:
+            self._close(connection)
+
+    @staticmethod
+    def _close(connection: Any) -> None:
+        try:
+            connection.close()
+        except (OSError, smtplib.SMTPException):
+            pass
+
+    def _connection(self) -> Any:
+        """The batch's connection while it answers and has room, else a new one (``NotDelivered`` if none)."""
+        held = getattr(self._batch, "connection", None)
+        if held is not None:
+            try:
+                if self._batch.used < self.MESSAGES_PER_CONNECTION and held.connection.noop()[0] == 250:
+                    self._batch.used += 1
+                    return held
+            except (OSError, smtplib.SMTPException):
+                pass
+            self._drop()
+        connection = mailers.default
+        try:
+            connection.open()
+        except (OSError, smtplib.SMTPException) as exc:
+            raise NotDelivered(f"the mail server could not be reached ({exc.__class__.__name__})") from exc
+        if getattr(self._batch, "active", False):
+            self._batch.connection, self._batch.used = connection, 1
+        return connection
 
     def send(self, notice: Notice, delivery: Delivery) -> Sent:
         if not notice.provider.contact_email:  # removed after queuing: Django's mailer would send nothing, silently
@@ -53,26 +118,32 @@ class EmailChannel(Channel):
         message = EmailMessage(subject=notice.subject, body=notice.body, to=[notice.provider.contact_email],
                                from_email=settings.DEFAULT_FROM_EMAIL, reply_to=[notice.notifier_email],
                                headers={"Message-ID": delivery.message_id, "X-Vangnet-Notice": notice.reference})
-        connection = mailers.default  # a fresh connection per notice: one failure touches one notice
-        try:
-            connection.open()
-        except (OSError, smtplib.SMTPException) as exc:
-            raise NotDelivered(f"the mail server could not be reached ({exc.__class__.__name__})") from exc
+        connection = self._connection()
         try:
             if connection.send_messages([message]) != 1:
                 raise NotDelivered("the mail server took no message")
         except smtplib.SMTPResponseException as exc:  # the server answered "no": it did not take the message
+            self._forget(connection)
             raise NotDelivered(f"the mail server refused the message ({exc.smtp_code})") from exc
         except smtplib.SMTPRecipientsRefused as exc:
+            self._forget(connection)
             raise NotDelivered("the mail server refused the address") from exc
         except (OSError, smtplib.SMTPException) as exc:
+            self._forget(connection)
             raise MaybeDelivered(f"the connection broke while sending ({exc.__class__.__name__})") from exc
-        finally:
-            try:
-                connection.close()
-            except (OSError, smtplib.SMTPException):
-                pass
+        except BaseException:
+            self._forget(connection)
+            raise
+        if connection is not getattr(self._batch, "connection", None):
+            self._close(connection)  # outside a batch: a connection per notice
         return Sent(message_id=delivery.message_id)
+
+    def _forget(self, connection: Any) -> None:
+        """After a failure the connection is closed, whether or not the batch held it."""
+        if connection is getattr(self._batch, "connection", None):
+            self._drop()
+        else:
+            self._close(connection)
 
 
 class WebFormChannel(Channel):

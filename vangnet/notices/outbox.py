@@ -17,6 +17,7 @@ queue without ever taking the same delivery.
 from __future__ import annotations
 
 import logging
+from contextlib import ExitStack
 from datetime import timedelta
 from email.utils import make_msgid
 from typing import Any
@@ -104,14 +105,21 @@ def send_one(delivery: Delivery) -> str:
 
 
 def process_outbox(*, limit: int = 500) -> dict[str, int]:
-    """Send what is due, one delivery at a time, until nothing is due or ``limit`` is reached."""
+    """Send what is due, one delivery at a time, until nothing is due or ``limit`` is reached.
+
+    Each delivery is claimed and marked on its own; the channels' connections last the run
+    (``Channel.batch``), so an SMTP connection is opened once rather than once per notice.
+    """
     counts: dict[str, int] = {DeliveryState.SENT: 0, DeliveryState.PENDING: 0, DeliveryState.UNCERTAIN: 0}
     now = timezone.now()
-    for _ in range(limit):
-        delivery = _claim(now)
-        if delivery is None:
-            break
-        counts[send_one(delivery)] += 1
+    with ExitStack() as batches:
+        for channel in CHANNELS.values():
+            batches.enter_context(channel.batch())
+        for _ in range(limit):
+            delivery = _claim(now)
+            if delivery is None:
+                break
+            counts[send_one(delivery)] += 1
     return {str(k): v for k, v in counts.items()}
 
 
