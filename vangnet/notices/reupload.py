@@ -76,7 +76,7 @@ def check_item(item_id: int) -> list[ReuploadAlert]:
             _event(original, ACTOR, NoticeEvent.REUPLOADED, item=item.pk, kind=hit.kind, distance=hit.distance)
         owner = watched_case.owner
         if owner is not None and owner.email:
-            transaction.on_commit(functools.partial(_tell_owner, owner.email, alert.pk))
+            transaction.on_commit(functools.partial(_tell_owner, owner.email, alert.pk), robust=True)
         alerts.append(alert)
     return alerts
 

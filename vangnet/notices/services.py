@@ -6,6 +6,7 @@ Every step is an event on the case. Sending itself is the outbox's job (``notice
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -22,7 +23,7 @@ from vangnet.accounts.selectors import user_has_permission
 from vangnet.audit.services import Actor, record_event
 from vangnet.evidence.models import EvidenceItem
 from vangnet.intake.models import ReportedUrl
-from vangnet.intake.normalization import check_url
+from vangnet.intake.normalization import UrlError, check_url
 
 from . import compose
 from .channels import CHANNELS
@@ -30,6 +31,7 @@ from .choices import ACTED, DeliveryState, EscalationStep, NoticeEvent, NoticeSt
 from .models import Delivery, Escalation, Notice, NoticeUrl
 
 MAX_BODY = 20_000
+logger = logging.getLogger(__name__)
 
 
 def _require(actor: Actor, case: Any, permission: str = Permission.WORK_CASES) -> None:
@@ -44,13 +46,20 @@ def _event(notice: Notice, actor: Actor, event_type: str, **data: Any) -> None:
                  data={"reference": notice.reference, "provider": notice.provider.slug, **data})
 
 
+def _normalized(url: str) -> str | None:
+    try:
+        return check_url(url).normalized
+    except UrlError:  # an address kept from elsewhere that is not one we can compare
+        return None
+
+
 def _evidence_for(case: Any, url: str, reported: ReportedUrl | None) -> list[EvidenceItem]:
     """Evidence that shows this URL: what its reporter added, and captures of the same address."""
-    normalized = check_url(url).normalized
+    normalized = _normalized(url)
     items = []
     for item in EvidenceItem.objects.filter(case=case).order_by("pk"):
         by_report = reported is not None and item.report_id == reported.report_id
-        by_capture = bool(item.source_url) and check_url(item.source_url).normalized == normalized
+        by_capture = bool(item.source_url) and _normalized(item.source_url) == normalized
         if by_report or by_capture:
             items.append(item)
     return items
@@ -328,10 +337,15 @@ def handle_deadlines(*, now: Any = None) -> dict[str, int]:
             counts["overdue"] += 1
             owner = notice.case.owner
             if owner is not None and owner.email:
-                transaction.on_commit(functools.partial(_remind, owner.email, notice.pk))
+                transaction.on_commit(functools.partial(_remind, owner.email, notice.pk), robust=True)
                 counts["reminded"] += 1
             if not notice.follow_ups.exists():
-                follow_up = _follow_up(notice, actor)
+                try:
+                    with transaction.atomic():
+                        follow_up = _follow_up(notice, actor)
+                except ValidationError as exc:  # e.g. the provider lost its point of contact: the handler sees it
+                    logger.warning("No automatic follow-up for notice %s: %s", notice.reference, exc.messages)
+                    follow_up = None
                 counts["follow_ups"] += 1 if follow_up else 0
     return counts
 

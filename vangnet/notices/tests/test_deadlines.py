@@ -108,3 +108,20 @@ def test_the_queue_marks_a_case_whose_notice_passed_its_deadline(sent: Notice, c
     assert page.count("data-notice-overdue") == 1
     case_page = client.get(f"/staff/cases/{sent.case_id}/").content.decode()
     assert "data-overdue" in case_page and 'data-availability="' in case_page, "availability shows on the case page"
+
+
+def test_a_provider_without_contact_gets_no_follow_up_but_the_deadline_is_still_handled(sent: Notice,
+                                                                                       submit: Any, handler: Any
+                                                                                       ) -> None:
+    other = submit(urls="https://social.example/p/2").report.case
+    [second] = services.draft_notices(case=other, urls=["https://social.example/p/2"], explanation=EXPLANATION,
+                                      grounds=[], actor=Actor.staff(handler))
+    Notice.objects.filter(pk=second.pk).update(status=NoticeStatus.SENT, sent_at=sent.sent_at,
+                                               deadline_at=sent.deadline_at)
+    provider = sent.provider
+    provider.contact_email = ""
+    provider.save(update_fields=["contact_email"])
+    counts = services.handle_deadlines(now=sent.deadline_at + timedelta(minutes=1))
+    assert counts["overdue"] == 2 and counts["follow_ups"] == 0, "one failure does not stop the others"
+    assert not Notice.objects.filter(follows__in=[sent, second]).exists()
+    assert Notice.objects.filter(overdue_handled_at__isnull=False).count() == 2
