@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "vangnet.hashing",
     "vangnet.evidence",
     "vangnet.notices",
+    "vangnet.moderation",
 ]
 
 MIDDLEWARE = [
