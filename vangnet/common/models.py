@@ -30,3 +30,14 @@ class ReferenceData(BilingualMixin, models.Model):
 
     def __str__(self) -> str:
         return self.name_nl
+
+
+def lock_only_self() -> tuple[str, ...]:
+    """``select_for_update(of=...)`` that locks only the queried table's rows.
+
+    PostgreSQL refuses ``FOR UPDATE`` on the nullable side of an outer join, which a
+    ``select_related`` of a nullable foreign key makes; SQLite takes no row locks at all.
+    """
+    from django.db import connection
+
+    return ("self",) if connection.features.has_select_for_update_of else ()

@@ -18,6 +18,7 @@ from vangnet.accounts.models import ApiToken, Organisation
 from vangnet.audit.services import Actor, batched_events, record_event
 from vangnet.cases import selectors as case_selectors
 from vangnet.cases import services as case_services
+from vangnet.common.models import lock_only_self
 from vangnet.common.crypto import keyed_hash, seal, url_hash_keys
 from vangnet.directory.selectors import shareable_catalogue
 from vangnet.evidence.choices import Source as EvidenceSource
@@ -136,7 +137,8 @@ def add_report_evidence(*, report: Report, data: bytes, original_name: str, acto
     ``ValidationError`` (``{"file": [message]}``) and changes nothing.
     """
     with transaction.atomic():
-        locked = Report.objects.select_for_update().select_related("case").get(pk=report.pk)
+        # Only the report row: the case is joined by an outer join, which PostgreSQL will not lock.
+        locked = Report.objects.select_for_update(of=lock_only_self()).select_related("case").get(pk=report.pk)
         if locked.is_withdrawn or locked.case is None:
             raise ValidationError({"file": _("This report was withdrawn: it takes no more files.")})
         return add_evidence(case=locked.case, report=locked, data=data, actor=actor, source=source,

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from vangnet.accounts.choices import Permission
 from vangnet.accounts.selectors import user_has_permission
 from vangnet.audit.services import Actor, record_event
+from vangnet.common.models import lock_only_self
 from vangnet.evidence.models import EvidenceItem
 from vangnet.intake.models import ReportedUrl
 from vangnet.intake.normalization import UrlError, check_url
@@ -286,7 +287,8 @@ def notice_for_reupload(*, alert: Any, actor: Actor) -> Notice:
     """One click: a draft to the provider of the new copy, citing the notice that had the first removed."""
     from .models import ReuploadAlert
 
-    alert = ReuploadAlert.objects.select_for_update().select_related("case", "item", "original").get(pk=alert.pk)
+    alert = (ReuploadAlert.objects.select_for_update(of=lock_only_self()).select_related("case", "item", "original")
+             .get(pk=alert.pk))
     _require(actor, alert.case)
     if alert.notice_id:
         raise ValidationError(_("A notice was already drafted for this re-upload."))
@@ -327,7 +329,8 @@ def handle_deadlines(*, now: Any = None) -> dict[str, int]:
     counts = {"overdue": 0, "reminded": 0, "follow_ups": 0}
     for pk in list(overdue(now).values_list("pk", flat=True)):
         with transaction.atomic():
-            notice = (overdue(now).select_for_update(skip_locked=connection.features.has_select_for_update_skip_locked)
+            notice = (overdue(now).select_for_update(skip_locked=connection.features.has_select_for_update_skip_locked,
+                                                     of=lock_only_self())
                       .select_related("case", "case__owner", "provider").filter(pk=pk).first())
             if notice is None:
                 continue

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import string
-import time
 
 import pytest
 from hypothesis import assume, example, given, settings
@@ -764,8 +763,8 @@ def test_personal_data_never_reaches_a_log(caplog: pytest.LogCaptureFixture) -> 
     ],
     ids=lambda text: text[:12],
 )
-def test_long_hostile_texts_take_linear_time(text: str) -> None:
-    # Catastrophic backtracking would take hours; each of these takes well under a second.
-    started = time.perf_counter()
-    find_personal_data(text)
-    assert time.perf_counter() - started < 10
+def test_long_hostile_texts_finish(text: str) -> None:
+    # Catastrophic backtracking would hang here for hours (CI's time limit catches it); speed is not
+    # asserted in a unit test. Each text still gives a well-formed answer.
+    findings = find_personal_data(text)
+    assert all(0 <= f.start < f.end <= len(text) for f in findings)
