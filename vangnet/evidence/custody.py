@@ -160,6 +160,7 @@ def export_case_bundle(*, case: Any, actor: Actor) -> Export:
     files, without_bytes = [], []
     for number, item in enumerate(items, start=1):
         about = {"item": item.pk, "kind": item.kind, "media_type": item.media_type, "pdq": item.pdq or None,
+                 "pdq_key_frames": item.pdq_frames or None,
                  "pdq_quality": item.pdq_quality, "added_at": item.added_at.isoformat(), "source": item.source,
                  "source_url": item.source_url or None, "original_name": item.original_name or None}
         if item.storage_name:

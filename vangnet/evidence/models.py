@@ -36,6 +36,8 @@ class EvidenceItem(models.Model):
     pdq = models.CharField(_("PDQ hash"), max_length=64, blank=True, db_index=True)
     pdq_quality = models.PositiveSmallIntegerField(_("PDQ quality"), null=True, blank=True)
     pdq_variants = models.JSONField(_("PDQ of flips and rotations"), default=list, blank=True)
+    pdq_frames = models.JSONField(_("PDQ of a video's key frames"), default=list, blank=True,
+                                  help_text=_("Per key frame: its time in seconds, PDQ hash and quality."))
     original_name = EncryptedTextField(_("original file name"), blank=True)
     source_url = EncryptedTextField(_("source URL"), blank=True)
     storage_name = models.CharField(_("stored as"), max_length=200, blank=True)

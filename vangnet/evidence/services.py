@@ -21,6 +21,7 @@ from vangnet.audit.services import Actor, record_event
 from vangnet.cases.choices import CaseStatus
 from vangnet.cases.selectors import lock_case_for_retention
 from vangnet.hashing.hashers import HASHERS
+from vangnet.hashing.video import keyframe_hashes
 from vangnet.intake.choices import MINOR_AGE_BANDS
 
 from . import vault
@@ -75,12 +76,14 @@ def add_evidence(*, case: Any, data: bytes, actor: Actor, source: Source, origin
     media = check_upload(case=case, data=data)
     sha256 = HASHERS["sha256"].hash_bytes(data)
     pdq = HASHERS["pdq"].hash_bytes(data) if media.kind == Kind.IMAGE else None
+    frames = keyframe_hashes(data) if media.kind == Kind.VIDEO else []
     discard = media.kind in {Kind.IMAGE, Kind.VIDEO} and concerns_minor_sexual_imagery(case)
     item = EvidenceItem(case=case, report=report, source=source, kind=media.kind, media_type=media.mime,
                         size=len(data), sha256=sha256.value if sha256 else "", pdq=pdq.value if pdq else "",
                         pdq_quality=pdq.quality if pdq else None, pdq_variants=list(pdq.variants) if pdq else [],
                         original_name=original_name[:255], source_url=source_url, added_by=actor.label,
-                        has_location=media.kind == Kind.IMAGE and has_location(data))
+                        has_location=media.kind == Kind.IMAGE and has_location(data),
+                        pdq_frames=[frame.as_dict() for frame in frames])
     if discard:
         item.discarded_reason = DISCARD_REASON
     else:
@@ -91,6 +94,7 @@ def add_evidence(*, case: Any, data: bytes, actor: Actor, source: Source, origin
     record_event(actor=actor, subject=item, case_id=case.pk, organisation_id=case.organisation_id,
                  event_type=EvidenceEvent.DISCARDED if discard else EvidenceEvent.ADDED,
                  data={"sha256": item.sha256, "pdq": item.pdq or None, "size": item.size,
+                       "video_key_frames": len(item.pdq_frames),
                        "media_type": item.media_type, "source": source})
     # Once the item is committed, others may look at its fingerprints (the notices' re-upload watch).
     transaction.on_commit(functools.partial(evidence_added.send, sender=EvidenceItem, item_id=item.pk))

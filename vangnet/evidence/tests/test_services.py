@@ -124,3 +124,19 @@ def test_the_case_limit_counts_the_bytes_kept_not_those_discarded_or_purged(subm
     EvidenceItem.objects.filter(case=report.case).update(storage_name="", discarded_reason="retention period ended")
     item = services.add_evidence(case=report.case, data=b"b" * 50, actor=Actor.reporter(), source=Source.REPORTER)
     assert item.storage_name and len(_files(vault_folder)) == 2  # the first file is still on disk: only the row changed
+
+
+def test_a_video_gets_the_pdq_of_its_key_frames_and_a_minors_video_is_never_written(submit, vault_folder) -> None:
+    from vangnet.hashing.tests.test_video import video
+
+    report = submit().report
+    clip = video(seconds=3)
+    item = services.add_evidence(case=report.case, report=report, data=clip, actor=Actor.reporter(),
+                                 source=Source.REPORTER)
+    assert item.kind == "video" and [round(f["t"]) for f in item.pdq_frames] == [0, 1, 2]
+    assert all(len(f["pdq"]) == 64 for f in item.pdq_frames) and item.pdq == ""
+    minor = submit(forms=["non-consensual-intimate-images"], age_band="16_17", urls="https://x.example/1").report
+    discarded = services.add_evidence(case=minor.case, report=minor, data=clip, actor=Actor.reporter(),
+                                      source=Source.REPORTER)
+    assert discarded.storage_name == "" and discarded.pdq_frames == item.pdq_frames, "hashed in memory, kept as hashes"
+    assert len(_files(vault_folder)) == 1
