@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from .choices import ROLE_PERMISSIONS
 from .models import ApiToken, Membership, Organisation
@@ -28,6 +32,13 @@ def permissions_for_user(*, user: User | AnonymousUser, organisation_id: int) ->
 
 def user_has_permission(*, user: User | AnonymousUser, organisation_id: int, permission: str) -> bool:
     return permission in permissions_for_user(user=user, organisation_id=organisation_id)
+
+
+def require_case_permission(*, user: User | AnonymousUser | None, case: Any, permission: str) -> None:
+    """The services' one check: only a staff member holding ``permission`` in the case's organisation may act."""
+    if user is None or not user_has_permission(user=user, organisation_id=case.organisation_id,
+                                               permission=permission):
+        raise PermissionDenied(_("You may not do this for this case."))
 
 
 def active_tokens_matching(*, token: str) -> QuerySet[ApiToken]:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vangnet.accounts.choices import Permission
-from vangnet.accounts.selectors import user_has_permission
+from vangnet.accounts.selectors import require_case_permission, user_has_permission
 from vangnet.audit.services import Actor, record_event
 from vangnet.common.codes import random_code
 
@@ -38,9 +38,7 @@ def _new_reference() -> str:
 
 def _require(actor: Actor, case: Case, permission: str) -> None:
     """Only a staff member holding ``permission`` in the case's organisation may act."""
-    if actor.user is None or not user_has_permission(user=actor.user, organisation_id=case.organisation_id,
-                                                     permission=permission):
-        raise PermissionDenied(_("You may not do this for this case."))
+    require_case_permission(user=actor.user, case=case, permission=permission)
 
 
 def _merged_steps(*groups: list[str]) -> list[str]:

@@ -20,6 +20,7 @@ from vangnet.accounts.access import holds_permission_anywhere
 from vangnet.accounts.choices import Permission
 from vangnet.accounts.selectors import permissions_for_user
 from vangnet.audit.services import Actor
+from vangnet.common.views import guarded_file
 from vangnet.directory.models import ReferralOrganisation
 from vangnet.evidence import custody
 from vangnet.evidence.models import EvidenceItem
@@ -257,15 +258,6 @@ def _evidence_item(request: HttpRequest, case_id: int, item_id: int) -> Evidence
     return item
 
 
-def _guarded(response: HttpResponse) -> HttpResponse:
-    """Evidence never runs as a page of ours, is never cached, and the browser never guesses its type."""
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store, private"
-    response["Cross-Origin-Resource-Policy"] = "same-origin"
-    return response
-
-
 @login_required
 def view_evidence(request: HttpRequest, case_id: int, item_id: int) -> HttpResponse:
     """A rendition without metadata (images) or the text as plain text; the look is a custody event."""
@@ -273,12 +265,12 @@ def view_evidence(request: HttpRequest, case_id: int, item_id: int) -> HttpRespo
     try:
         rendition = custody.view_evidence(item=item, actor=_actor(request))
     except ValidationError as exc:
-        return _guarded(HttpResponse(" ".join(exc.messages), status=409, content_type="text/plain; charset=utf-8"))
+        return guarded_file(HttpResponse(" ".join(exc.messages), status=409, content_type="text/plain; charset=utf-8"))
     content_type = rendition.content_type + ("; charset=utf-8" if rendition.content_type == "text/plain" else "")
     response = HttpResponse(rendition.data, content_type=content_type)
     extension = "png" if item.kind == "image" else "txt"
     response["Content-Disposition"] = f'inline; filename="evidence-{item.pk}.{extension}"'
-    return _guarded(response)
+    return guarded_file(response)
 
 
 @login_required
@@ -288,10 +280,10 @@ def download_evidence(request: HttpRequest, case_id: int, item_id: int) -> HttpR
     try:
         data = custody.download_evidence(item=item, actor=_actor(request))
     except ValidationError as exc:
-        return _guarded(HttpResponse(" ".join(exc.messages), status=410, content_type="text/plain; charset=utf-8"))
+        return guarded_file(HttpResponse(" ".join(exc.messages), status=410, content_type="text/plain; charset=utf-8"))
     response = HttpResponse(data, content_type="application/octet-stream")
     response["Content-Disposition"] = f'attachment; filename="{custody.download_name(item)}"'
-    return _guarded(response)
+    return guarded_file(response)
 
 
 @login_required
@@ -311,4 +303,4 @@ def export_evidence(request: HttpRequest, case_id: int) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response["X-Signing-Key-SHA256"] = export.fingerprint
     response["X-Timestamp"] = export.timestamp or "not-configured"
-    return _guarded(response)
+    return guarded_file(response)

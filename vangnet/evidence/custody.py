@@ -12,13 +12,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vangnet.accounts.choices import Permission
-from vangnet.accounts.selectors import user_has_permission
+from vangnet.accounts.selectors import require_case_permission
 from vangnet.audit.models import Event
 from vangnet.audit.services import Actor, record_event
 
@@ -49,9 +49,7 @@ def can_view_inline(item: EvidenceItem) -> bool:
 
 def _require(actor: Actor, case: Any, permission: str) -> None:
     """Only a staff member holding ``permission`` in the case's organisation may touch its evidence."""
-    if actor.user is None or not user_has_permission(user=actor.user, organisation_id=case.organisation_id,
-                                                     permission=permission):
-        raise PermissionDenied(_("You may not do this for this case."))
+    require_case_permission(user=actor.user, case=case, permission=permission)
 
 
 @transaction.atomic

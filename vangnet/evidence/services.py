@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.db import transaction
@@ -169,7 +169,6 @@ def purge_expired_evidence(*, actor: Actor, now: datetime | None = None) -> int:
         .values_list("case_id", flat=True).distinct()) | set(
         UrlCapture.objects.filter(case__closed_at__lt=capture_cutoff, **past).exclude(url="")
         .values_list("case_id", flat=True).distinct()))
-    storage = evidence_storage()
     purged = 0
     for case_id in case_ids:
         with transaction.atomic():
@@ -181,19 +180,9 @@ def purge_expired_evidence(*, actor: Actor, now: datetime | None = None) -> int:
                 days = retention_days(item=item)
                 if case.closed_at >= now - timedelta(days=days):
                     continue
-                stored_as = item.storage_name
-                item.storage_name, item.original_name, item.source_url = "", "", ""
-                item.discarded_reason = item.discarded_reason or PURGE_REASON
-                item.purged_at = timezone.now()
-                item.save(update_fields=["storage_name", "original_name", "source_url", "discarded_reason",
-                                         "purged_at"])
-                if stored_as:
-                    transaction.on_commit(functools.partial(storage.delete, stored_as), robust=True)
-                record_event(actor=actor, event_type=EvidenceEvent.DELETED, subject=item,
-                             organisation_id=case.organisation_id,
-                             data={"sha256": item.sha256, "kind": item.kind, "reason": "retention period ended",
-                                   "retention_days": days, "case_closed_at": case.closed_at.isoformat(),
-                                   "bytes_deleted": bool(stored_as)})
+                _purge_item(item, shown_reason=PURGE_REASON, actor=actor, organisation_id=case.organisation_id,
+                            reason="retention period ended", retention_days=days,
+                            case_closed_at=case.closed_at.isoformat())
                 purged += 1
             if case.closed_at < capture_cutoff:  # the address asked for goes with what was captured from it
                 UrlCapture.objects.filter(case_id=case_id).exclude(url="").update(url="")
@@ -210,22 +199,29 @@ def purge_reporter_evidence(*, report: Any, actor: Actor) -> int:
     case = report.case
     if case is None or case.on_legal_hold:
         return 0
-    storage = evidence_storage()
     purged = 0
     for item in EvidenceItem.objects.select_for_update().filter(report=report, source=Source.REPORTER,
                                                                 purged_at__isnull=True):
-        stored_as = item.storage_name
-        item.storage_name, item.original_name, item.source_url = "", "", ""
-        item.discarded_reason = item.discarded_reason or WITHDRAWN_REASON
-        item.purged_at = timezone.now()
-        item.save(update_fields=["storage_name", "original_name", "source_url", "discarded_reason", "purged_at"])
-        if stored_as:
-            transaction.on_commit(functools.partial(storage.delete, stored_as), robust=True)
-        record_event(actor=actor, event_type=EvidenceEvent.DELETED, subject=item, organisation_id=case.organisation_id,
-                     data={"sha256": item.sha256, "kind": item.kind, "reason": "the reporter withdrew her report",
-                           "bytes_deleted": bool(stored_as)})
+        _purge_item(item, shown_reason=WITHDRAWN_REASON, actor=actor, organisation_id=case.organisation_id,
+                    reason="the reporter withdrew her report")
         purged += 1
     return purged
+
+
+def _purge_item(item: EvidenceItem, *, shown_reason: str, actor: Actor, organisation_id: int, reason: str,
+                **event_data: Any) -> None:
+    """Delete a locked item's bytes, name and source URL (the file once the row's change commits); keep its
+    hashes; record an ``evidence.deleted`` event with ``reason``."""
+    stored_as = item.storage_name
+    item.storage_name, item.original_name, item.source_url = "", "", ""
+    item.discarded_reason = item.discarded_reason or shown_reason
+    item.purged_at = timezone.now()
+    item.save(update_fields=["storage_name", "original_name", "source_url", "discarded_reason", "purged_at"])
+    if stored_as:
+        transaction.on_commit(functools.partial(evidence_storage().delete, stored_as), robust=True)
+    record_event(actor=actor, event_type=EvidenceEvent.DELETED, subject=item, organisation_id=organisation_id,
+                 data={"sha256": item.sha256, "kind": item.kind, "reason": reason, **event_data,
+                       "bytes_deleted": bool(stored_as)})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -238,10 +234,10 @@ SCREENSHOT_NOT_STORED = gettext_noop("The screenshot could not be stored.")
 
 
 def _require_work_on(actor: Actor, case: Any) -> None:
-    from .selectors import may_request_capture
+    from vangnet.accounts.choices import Permission
+    from vangnet.accounts.selectors import require_case_permission
 
-    if actor.user is None or not may_request_capture(user=actor.user, case=case):
-        raise PermissionDenied(_("You may not do this for this case."))
+    require_case_permission(user=actor.user, case=case, permission=Permission.WORK_CASES)
 
 
 def check_capture_url(url: str) -> str:

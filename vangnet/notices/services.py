@@ -12,14 +12,14 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from vangnet.accounts.choices import Permission
-from vangnet.accounts.selectors import user_has_permission
+from vangnet.accounts.selectors import require_case_permission
 from vangnet.audit.services import Actor, record_event
 from vangnet.common.models import lock_only_self
 from vangnet.evidence.models import EvidenceItem
@@ -36,9 +36,7 @@ logger = logging.getLogger(__name__)
 
 
 def _require(actor: Actor, case: Any, permission: str = Permission.WORK_CASES) -> None:
-    if actor.user is None or not user_has_permission(user=actor.user, organisation_id=case.organisation_id,
-                                                     permission=permission):
-        raise PermissionDenied(_("You may not do this for this case."))
+    require_case_permission(user=actor.user, case=case, permission=permission)
 
 
 def _event(notice: Notice, actor: Actor, event_type: str, **data: Any) -> None:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from vangnet.audit.services import Actor
 from vangnet.cases.selectors import get_case_for_user
+from vangnet.common.views import guarded_file
 from vangnet.taxonomy.models import LegalGround
 
 from . import replies, services
@@ -177,7 +178,4 @@ def pdf(request: HttpRequest, case_id: int, notice_id: int) -> HttpResponse:
         raise Http404
     response = HttpResponse(read_pdf(notice), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="notice-{notice.reference}.pdf"'
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store, private"
-    return response
+    return guarded_file(response)
