@@ -8,7 +8,9 @@ class Role(models.TextChoices):
     """Staff roles within one organisation.
 
     Case roles run from least to most rights (handler to administrator). An analyst works on
-    aggregates only and never sees a case file: her role grants no ``VIEW_CASES``.
+    aggregates only and never sees a case file: her role grants no ``VIEW_CASES``. A platform's
+    moderators review its content; its policy manager also sets its moderation policy, keys and
+    webhooks and receives the alerts about threats to life or safety (DSA Art. 18).
     """
 
     ANALYST = "analyst", _("Analyst")
@@ -16,6 +18,8 @@ class Role(models.TextChoices):
     CASE_OWNER = "case_owner", _("Case owner")
     SUPERVISOR = "supervisor", _("Supervisor")
     ADMIN = "admin", _("Administrator")
+    MODERATOR = "moderator", _("Moderator")
+    POLICY_MANAGER = "policy_manager", _("Policy manager")
 
 
 class Permission(models.TextChoices):
@@ -28,6 +32,8 @@ class Permission(models.TextChoices):
     ASSIGN = "assign", _("Assign case owners")
     MERGE_SPLIT = "merge_split", _("Merge and split cases")
     EXPORT_EVIDENCE = "export_evidence", _("Export signed evidence bundles")
+    MODERATE = "moderate", _("Review platform content and decide on it")
+    MANAGE_MODERATION = "manage_moderation", _("Set the moderation policy, keys and webhooks")
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -38,6 +44,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.SUPERVISOR: frozenset({Permission.VIEW_CASES, Permission.WORK_CASES, Permission.REFER,
                                 Permission.ASSIGN, Permission.MERGE_SPLIT, Permission.EXPORT_EVIDENCE}),
     Role.ADMIN: frozenset(Permission.values),
+    Role.MODERATOR: frozenset({Permission.MODERATE}),
+    Role.POLICY_MANAGER: frozenset({Permission.MODERATE, Permission.MANAGE_MODERATION, Permission.VIEW_STATISTICS}),
 }
 
 

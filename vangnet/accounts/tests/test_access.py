@@ -29,7 +29,9 @@ EXPECTED_PERMISSIONS = {
     Role.CASE_OWNER: {P.VIEW_CASES, P.WORK_CASES, P.REFER, P.EXPORT_EVIDENCE},
     Role.SUPERVISOR: {P.VIEW_CASES, P.WORK_CASES, P.REFER, P.ASSIGN, P.MERGE_SPLIT, P.EXPORT_EVIDENCE},
     Role.ADMIN: {P.VIEW_STATISTICS, P.VIEW_CASES, P.WORK_CASES, P.REFER, P.ASSIGN, P.MERGE_SPLIT,
-                 P.EXPORT_EVIDENCE},
+                 P.EXPORT_EVIDENCE, P.MODERATE, P.MANAGE_MODERATION},
+    Role.MODERATOR: {P.MODERATE},
+    Role.POLICY_MANAGER: {P.MODERATE, P.MANAGE_MODERATION, P.VIEW_STATISTICS},
 }
 
 MODELS = [Case, TriageOutcome, InternalNote, Message, Referral, Report]
@@ -43,7 +45,8 @@ def test_each_role_grants_exactly_its_permissions() -> None:
 
 def test_no_case_file_for_an_analyst_and_no_statistics_for_case_roles() -> None:
     assert roles_granting(P.VIEW_CASES) == {Role.HANDLER, Role.CASE_OWNER, Role.SUPERVISOR, Role.ADMIN}
-    assert roles_granting(P.VIEW_STATISTICS) == {Role.ANALYST, Role.ADMIN}
+    assert roles_granting(P.VIEW_STATISTICS) == {Role.ANALYST, Role.ADMIN, Role.POLICY_MANAGER}
+    assert roles_granting(P.MODERATE) == {Role.MODERATOR, Role.POLICY_MANAGER, Role.ADMIN}
     with translation.override("en"):
         assert str(Role.ANALYST.label) == "Analyst"
     with translation.override("nl"):
