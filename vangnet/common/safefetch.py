@@ -357,17 +357,22 @@ def _connection(target: Target, address: str, *, timeout: float, watchdog: _Watc
     return conn
 
 
-def _request_headers(target: Target) -> dict[str, str]:
-    # Only what a plain client sends: no cookies, no credentials, no forwarded headers.
-    return {"Host": target.host_header, "User-Agent": USER_AGENT, "Accept": "*/*",
-            "Accept-Encoding": "identity", "Connection": "close"}
+def _request_headers(target: Target, extra: dict[str, str] | None = None) -> dict[str, str]:
+    # Only what a plain client sends: no cookies, no credentials, no forwarded headers (``post``
+    # adds its caller's checked headers).
+    headers = {"Host": target.host_header, "User-Agent": USER_AGENT, "Accept": "*/*",
+               "Accept-Encoding": "identity", "Connection": "close"}
+    if extra:
+        headers.update(extra)
+    return headers
 
 
 def _too_slow(limits: Limits) -> TooSlow:
     return TooSlow(_("The page took longer than %(seconds)d seconds."), seconds=round(limits.total_timeout))
 
 
-def _one_request(target: Target, *, method: str, limits: Limits, deadline: float) -> tuple[Hop, Any, bytes]:
+def _one_request(target: Target, *, method: str, limits: Limits, deadline: float, body: bytes | None = None,
+                 headers: dict[str, str] | None = None) -> tuple[Hop, Any, bytes]:
     """One request, to the vetted addresses in turn until one connects: the hop, the headers, the body."""
     last_error: Exception | None = None
     for address in target.addresses:
@@ -392,11 +397,11 @@ def _one_request(target: Target, *, method: str, limits: Limits, deadline: float
             try:
                 if conn.sock is not None:  # every read waits at most until the deadline
                     conn.sock.settimeout(max(deadline - time.monotonic(), 0.001))
-                conn.request(method, target.request_target, headers=_request_headers(target),
+                conn.request(method, target.request_target, body=body, headers=_request_headers(target, headers),
                              preload_content=False, decode_content=True)
                 response = conn.getresponse()
                 hop = Hop(url=target.url, address=address, status=response.status)
-                body = _read_body(response, method=method, limits=limits)
+                answer = _read_body(response, method=method, limits=limits)
             except FetchError:
                 raise
             except (OSError, Urllib3Error, http.client.HTTPException, ValueError) as exc:
@@ -408,7 +413,7 @@ def _one_request(target: Target, *, method: str, limits: Limits, deadline: float
                     response.close()
             if watchdog.fired:
                 raise _too_slow(limits)
-            return hop, response.headers, body
+            return hop, response.headers, answer
         finally:
             conn.close()
             watchdog.close()
@@ -465,3 +470,36 @@ def fetch(url: str, *, method: str = "GET", limits: Limits = Limits()) -> FetchR
                            headers=[(str(k), str(v)) for k, v in headers.items()], body=body, hops=hops,
                            started_at=started_at, finished_at=timezone.now(),
                            elapsed_seconds=round(time.monotonic() - start, 3))
+
+
+# Headers ``post`` sets itself: its caller may not bend the request's framing or its target.
+_RESERVED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "user-agent",
+                               "accept-encoding", "cookie", "proxy-authorization", "expect", "upgrade", "te"})
+_HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
+
+
+def post(url: str, *, body: bytes, headers: dict[str, str], limits: Limits = Limits()) -> FetchResult:
+    """POST ``body`` to ``url`` with the same guard as ``fetch``: one vetted address, never a redirect.
+
+    For messages vangnet sends to addresses others configured (platforms' webhooks). The name
+    is resolved once and refused if any address is not public; the request goes to the vetted
+    address; a redirect is returned as the answer it is (status 3xx) and never followed, so a
+    receiver cannot bounce the body to an address inside. ``headers`` are the caller's own
+    (``Content-Type``, a signature); the framing headers (``Host``, ``Content-Length``,
+    ``Connection``, …) are set here and may not be given. Any HTTP status is an answer; a
+    ``FetchError`` means none came (or the address was refused).
+    """
+    for name, value in headers.items():
+        if (not _HEADER_NAME.fullmatch(name) or name.lower() in _RESERVED_HEADERS
+                or any(c in str(value) for c in "\r\n\0")):
+            raise Refused(_("The request has a header that cannot be sent."))
+    started_at = timezone.now()
+    start = time.monotonic()
+    target = resolve(url.strip())
+    hop, answer_headers, answer = _one_request(target, method="POST", limits=limits,
+                                               deadline=start + limits.total_timeout, body=body,
+                                               headers={**headers, "Content-Length": str(len(body))})
+    return FetchResult(url=url, final_url=target.url, status=hop.status,
+                       headers=[(str(k), str(v)) for k, v in answer_headers.items()], body=answer, hops=[hop],
+                       started_at=started_at, finished_at=timezone.now(),
+                       elapsed_seconds=round(time.monotonic() - start, 3))
