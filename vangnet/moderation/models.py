@@ -47,6 +47,9 @@ class PlatformKey(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.CharField(_("created by"), max_length=150, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    # The rate limit's counter: requests in the minute that began at window_start (``keys.take_request``).
+    window_start = models.DateTimeField(_("rate window"), null=True, blank=True, editable=False)
+    window_count = models.PositiveIntegerField(_("requests in the rate window"), default=0, editable=False)
 
     objects = RestrictedQuerySet.as_manager()
     organisation_path = "organisation"
