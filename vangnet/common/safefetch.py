@@ -19,6 +19,9 @@ way vangnet fetches such a URL ("server-side request forgery" guard):
   total time is up (a server dripping one byte at a time gets no more than that);
 - no cookies, no credentials, no proxy from the environment, a plain User-Agent.
 
+``post`` sends a body (platforms' webhooks) with the same guard, but follows no redirect at
+all: the answer, 3xx included, is returned as it came.
+
 HTTP itself is urllib3's (its connection class takes the address to connect to and the
 name for SNI and the certificate separately). Tests may allow loopback addresses, and only
 those, with ``VANGNET_FETCH_ALLOW_LOOPBACK``; it is off by default and in production.

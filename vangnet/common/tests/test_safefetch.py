@@ -319,3 +319,120 @@ def test_https_refuses_a_certificate_for_another_name_or_from_an_unknown_authori
     with pytest.raises(safefetch.BadCertificate):
         safefetch.fetch(server.url("/", host="good.test", scheme="https"))
     assert server.requests == []
+
+
+# ---------------------------------------------------------------------------------------------
+# post: a message to an address someone configured (platforms' webhooks)
+
+
+class _PostReceiver:
+    """An HTTP server on 127.0.0.1 that reads each POST's body and answers ``status`` (with ``location``)."""
+
+    def __init__(self, status: int = 200, location: str = "", pause: float = 0.0) -> None:
+        import http.server
+        import threading
+
+        receiver = self
+        self.status, self.location, self.pause = status, location, pause
+        self.received: list[tuple[str, dict[str, str], bytes]] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's API
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                receiver.received.append((self.path, dict(self.headers.items()), body))
+                time.sleep(receiver.pause)
+                self.send_response(receiver.status)
+                if receiver.location:
+                    self.send_header("Location", receiver.location)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+        class Server(http.server.ThreadingHTTPServer):
+            daemon_threads = True
+            block_on_close = False
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def receiver() -> Iterator[_PostReceiver]:
+    server = _PostReceiver()
+    yield server
+    server.stop()
+
+
+def test_post_sends_the_body_and_headers_to_the_vetted_address(receiver: _PostReceiver, loopback: Any,
+                                                               resolver: StubResolver) -> None:
+    result = safefetch.post(f"http://good.test:{receiver.port}/hook?x=1", body=b'{"a":1}',
+                            headers={"Content-Type": "application/json", "Vangnet-Signature": "t=1,v1=ab"})
+    assert result.status == 200 and result.body == b"ok" and result.hops[0].address == "127.0.0.1"
+    [(path, headers, body)] = receiver.received
+    assert path == "/hook?x=1" and body == b'{"a":1}'
+    assert headers["Content-Type"] == "application/json" and headers["Vangnet-Signature"] == "t=1,v1=ab"
+    assert headers["Host"] == f"good.test:{receiver.port}" and headers["Content-Length"] == "7"
+    assert "Cookie" not in headers and resolver.lookups["good.test"] == 1
+
+
+@pytest.mark.parametrize("host", ["evil.test", "meta.test", "mapped.test", "127.0.0.1", "[::ffff:127.0.0.1]",
+                                  "[fe80::1]", "169.254.169.254", "[::ffff:10.0.0.1]", "mixed.test"])
+def test_post_to_an_address_inside_is_refused_without_a_packet(host: str, receiver: _PostReceiver) -> None:
+    with pytest.raises(safefetch.PrivateAddress):
+        safefetch.post(f"http://{host}:{receiver.port}/hook", body=b"{}", headers={})
+    assert receiver.received == []
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "http://user:pw@good.test/", "ftp://good.test/"])
+def test_post_refuses_other_schemes_and_credentials_before_any_lookup(url: str, resolver: StubResolver,
+                                                                      loopback: Any) -> None:
+    with pytest.raises(safefetch.Refused):
+        safefetch.post(url, body=b"{}", headers={})
+    assert not resolver.lookups
+
+
+def test_post_never_follows_a_redirect(loopback: Any) -> None:
+    target = _PostReceiver()
+    bouncer = _PostReceiver(status=307, location=f"http://good.test:{target.port}/inside")
+    try:
+        result = safefetch.post(f"http://good.test:{bouncer.port}/hook", body=b"{}", headers={})
+        assert result.status == 307 and len(result.hops) == 1
+        assert len(bouncer.received) == 1 and target.received == []
+    finally:
+        bouncer.stop()
+        target.stop()
+
+
+@pytest.mark.parametrize("headers", [{"Host": "other.test"}, {"Content-Length": "1"}, {"X-A": "1\r\nX-B: 2"},
+                                     {"Bad Name": "1"}, {"Transfer-Encoding": "chunked"}])
+def test_post_refuses_headers_that_bend_the_request(headers: dict[str, str], receiver: _PostReceiver,
+                                                    loopback: Any) -> None:
+    with pytest.raises(safefetch.Refused):
+        safefetch.post(f"http://good.test:{receiver.port}/hook", body=b"{}", headers=headers)
+    assert receiver.received == []
+
+
+def test_post_is_cut_off_at_the_total_time(loopback: Any) -> None:
+    slow = _PostReceiver(pause=3.0)
+    try:
+        start = time.monotonic()
+        with pytest.raises(safefetch.TooSlow):
+            safefetch.post(f"http://good.test:{slow.port}/hook", body=b"{}", headers={},
+                           limits=Limits(total_timeout=0.5))
+        assert time.monotonic() - start < 1.5
+    finally:
+        slow.stop()
