@@ -19,6 +19,7 @@ def _load_task_modules() -> None:
     import vangnet.evidence.tasks  # noqa: F401
     import vangnet.notices.tasks  # noqa: F401
     import vangnet.intake.tasks  # noqa: F401
+    import vangnet.moderation.tasks  # noqa: F401
 
 
 def test_housekeeping_and_chaining_are_on_the_schedule() -> None:
@@ -34,6 +35,7 @@ def test_housekeeping_and_chaining_are_on_the_schedule() -> None:
     assert "minute='*/5'" in jobs["recover_stalled_deliveries"]
     assert jobs["schedule_availability_checks"].endswith("hour='*', minute='*/30']")
     assert jobs["poll_reply_mailbox"].endswith("hour='*', minute='*/2']")
+    assert jobs["deliver_webhooks_every_minute"].endswith("hour='*', minute='*']")
 
 
 @pytest.mark.django_db
