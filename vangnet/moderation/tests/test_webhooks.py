@@ -220,6 +220,7 @@ def test_a_500_is_retried_after_back_off_with_the_same_event_id(platform: Organi
     row = WebhookDelivery.objects.get()
     assert row.attempts == 1 and row.last_status == 500 and row.last_error == "HTTP 500"
     first_delay = webhooks.BACKOFF.first_delay
+    assert row.next_attempt_at is not None
     assert before + timedelta(seconds=first_delay * 0.79) <= row.next_attempt_at
     assert row.next_attempt_at <= timezone.now() + timedelta(seconds=first_delay * 1.21)
     assert webhooks.deliver_due() == {"pending": 0, "delivered": 0, "failed": 0}, "not due yet"
@@ -244,6 +245,7 @@ def test_back_off_grows_exponentially_with_jitter(platform: Organisation, loopba
         start = timezone.now()
         assert webhooks.deliver_due()["pending"] == 1
         row = WebhookDelivery.objects.get()
+        assert row.next_attempt_at is not None
         delays.append(round((row.next_attempt_at - start).total_seconds()))
     assert delays == [10, 20, 35, 35]
     assert row.last_status is None and row.last_error.startswith("unreachable")
