@@ -87,7 +87,7 @@ def decide_appeal(*, appeal: Appeal, user: Any, uphold: bool, explanation: str) 
     appeal.save(update_fields=["status", "decided_by", "decided_at", "explanation"])
     withdrawn, ended, resolution = 0, list[int](), None
     if not uphold:
-        withdrawn, ended = withdraw_strikes(decision=decision)
+        withdrawn, ended = withdraw_strikes(decision=decision, now=appeal.decided_at)
         resolution = record_no_action(appeal=appeal, user=user, facts=explanation)
     for task in ReviewTask.objects.filter(appeal=appeal, done_at__isnull=True):
         queue.complete(task=task)

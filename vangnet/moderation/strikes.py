@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -122,7 +122,7 @@ def record_strikes(*, decision: Decision, actor: Actor) -> list[Sanction]:
         return []
     record_event(actor=actor, event_type=ModerationEvent.SANCTION_APPLIED, subject=sanction,
                  data={"kind": sanction.kind, "points": sanction.points, "decision": decision.pk,
-                       "ends_at": sanction.ends_at.isoformat() if sanction.ends_at else None})
+                       "ends_at": sanction.ends_at.astimezone(UTC).isoformat() if sanction.ends_at else None})
     from . import webhooks
 
     webhooks.notify(organisation=decision.organisation, event_type=WebhookEvent.SANCTION_APPLIED,
@@ -161,20 +161,20 @@ def sanction_payload(sanction: Sanction, *, decision: Decision) -> dict[str, Any
         "kind": sanction.kind,
         "author_id": sanction.author_id,
         "points": sanction.points,
-        "starts_at": sanction.starts_at.isoformat(),
-        "ends_at": sanction.ends_at.isoformat() if sanction.ends_at else None,
+        "starts_at": sanction.starts_at.astimezone(UTC).isoformat(),
+        "ends_at": sanction.ends_at.astimezone(UTC).isoformat() if sanction.ends_at else None,
         "decision_id": decision.pk,
         "item_id": decision.item.external_id,
     }
 
 
-def withdraw_strikes(*, decision: Decision) -> tuple[int, list[int]]:
+def withdraw_strikes(*, decision: Decision, now: Any = None) -> tuple[int, list[int]]:
     """Withdraw the strikes of an overturned decision and end the suspensions it led to.
 
     Runs inside the appeal's transaction, whose event records both. Returns the number of
     strikes withdrawn and the ids of the suspensions ended early.
     """
-    now = timezone.now()
+    now = now or timezone.now()
     withdrawn = Strike.objects.filter(decision=decision, withdrawn_at__isnull=True).update(withdrawn_at=now)
     ended = []
     for sanction in Sanction.objects.filter(decision=decision, kind=SanctionKind.SUSPENSION, ends_at__gt=now):
