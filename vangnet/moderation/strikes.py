@@ -1,8 +1,9 @@
 """Strikes and sanctions against repeat offenders (DSA Art. 23): a warning first, then a time-limited suspension.
 
-A restricting decision on an item with a known author records one strike against her, weighing
-the highest ``strike_weight`` of the labels the decision confirmed (the platform's policy
-rules, or the default weight 1; a weight of 0 records nothing). Her points are the weights of
+A restricting decision on an item with a known author records one strike against her (one per
+item: a moderator confirming the policy's removal adds none), weighing the highest
+``strike_weight`` of the labels the decision confirmed (the platform's policy rules, or the
+default weight 1; a weight of 0 records nothing). Her points are the weights of
 the strikes in the policy's window (``strike_window_days``) that were not withdrawn on appeal.
 
 The ladder, after each new strike:
@@ -111,8 +112,8 @@ def record_strikes(*, decision: Decision, actor: Actor) -> list[Sanction]:
     if weight <= 0:
         return []
     _lock_author(decision.organisation_id, author_id)
-    if Strike.objects.filter(decision=decision).exists():  # counted already
-        return []
+    if Strike.objects.filter(decision__item_id=decision.item_id, withdrawn_at__isnull=True).exists():
+        return []  # counted already: one violation per item, however many decisions confirm it
     strike = Strike.objects.create(organisation_id=decision.organisation_id, author_id=author_id,
                                    decision=decision, label=label, weight=weight)
     record_event(actor=actor, event_type=ModerationEvent.STRIKE_RECORDED, subject=strike,

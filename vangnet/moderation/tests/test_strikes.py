@@ -154,6 +154,10 @@ def test_no_strike_without_an_author_without_restriction_or_twice(platform: Orga
     assert Strike.objects.count() == 1
     assert record_strikes(decision=decision, actor=ACTOR) == []
     assert Strike.objects.count() == 1
+    confirmed = Decision.objects.create(organisation=platform, item=decision.item, labels=[Label.HATE],
+                                        visibility=decision.visibility)
+    assert record_strikes(decision=confirmed, actor=ACTOR) == []  # the same item again: one violation
+    assert Strike.objects.count() == 1
     no_action = Decision.objects.create(organisation=platform, item=make_item(platform), no_action=True)
     assert record_strikes(decision=no_action, actor=ACTOR) == []
     assert Strike.objects.count() == 1
