@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("staff/cases/", include("vangnet.evidence.urls")),
     path("staff/cases/", include("vangnet.notices.urls")),
     path("staff/providers/performance/", include("vangnet.notices.performance_urls")),
+    path("staff/moderation/", include("vangnet.moderation.urls")),
 ]
 urlpatterns += i18n_patterns(
     path("", include("vangnet.intake.urls")),

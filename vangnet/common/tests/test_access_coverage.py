@@ -10,6 +10,7 @@ from vangnet.accounts.tests.test_views import ACCOUNT_VIEWS
 from vangnet.cases.tests.test_access import CASE_VIEWS
 from vangnet.common.testing import api_operations, staff_url_names
 from vangnet.evidence.tests.test_access import EVIDENCE_VIEWS
+from vangnet.moderation.tests.test_access import MODERATION_VIEWS
 from vangnet.notices.tests.test_access import NOTICE_VIEWS
 from vangnet.notices.tests.test_performance import PERFORMANCE_VIEWS
 from vangnet.intake.tests.test_api_access import API_ENDPOINTS
@@ -17,7 +18,7 @@ from vangnet.intake.tests.test_api_access import API_ENDPOINTS
 
 def test_every_staff_page_is_declared_once() -> None:
     declared = [view.url_name for view in [*CASE_VIEWS, *ACCOUNT_VIEWS, *EVIDENCE_VIEWS, *NOTICE_VIEWS,
-                                           *PERFORMANCE_VIEWS]]
+                                           *PERFORMANCE_VIEWS, *MODERATION_VIEWS]]
     assert len(declared) == len(set(declared))
     assert set(declared) == staff_url_names()
     assert {"cases:queue", "cases:detail", "cases:merge", "accounts:login"} <= set(declared)
