@@ -1,0 +1,140 @@
+"""A moderator at 320 px: takes the next flagged item, opens the blurred image, shows it clearly, decides by key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from vangnet.accounts.choices import Role
+from vangnet.accounts.models import Organisation
+from vangnet.common.testing import make_user
+from vangnet.moderation.models import Decision, ReviewTask
+from vangnet.moderation.tests.dashboard import LONG_URL, fixed_default_rules, flagged_task, notice_for, png
+
+from conftest import PASSWORD
+
+from .conftest import _new_page, assert_accessible
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LONG_TEXT = ("Ik weet waar je woont en ik kom je halen. " * 48 + "Onvoorstelbaarlangwoord" * 8)[:2000]
+
+
+@pytest.fixture(autouse=True)
+def _default_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vangnet.moderation import policy
+
+    monkeypatch.setattr(policy, "default_rules", fixed_default_rules)
+
+
+@pytest.fixture
+def narrow(browser: Browser) -> Iterator[Page]:
+    page = _new_page(browser, viewport={"width": 320, "height": 700}, locale="en-GB")
+    yield page
+    page.context.close()
+
+
+@pytest.fixture
+def narrow_without_js(browser: Browser) -> Iterator[Page]:
+    page = _new_page(browser, viewport={"width": 320, "height": 700}, javascript=False, locale="en-GB")
+    yield page
+    page.context.close()
+
+
+@pytest.fixture
+def platform(site: str) -> Organisation:
+    return Organisation.objects.create(slug="praatplein", name="Praatplein", is_platform=True, handles_reports=False)
+
+
+def _login(page: Page, site: str, username: str) -> None:
+    page.goto(f"{site}/staff/login/")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state("load")
+    page.goto(f"{site}/staff/moderation/")
+
+
+def _fits(page: Page, where: str) -> None:
+    page.wait_for_load_state("load")
+    scroll, width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll <= width, f"{where}: the page scrolls sideways ({scroll} > {width} px)"
+
+
+def test_a_moderator_takes_the_next_item_looks_at_it_and_decides_by_key(narrow: Page, site: str,
+                                                                       platform: Organisation) -> None:
+    page = narrow
+    make_user("mod1", organisation=platform, role=Role.MODERATOR)
+    first = flagged_task(platform, external_id="post-" + "9" * 150, text=LONG_TEXT, url=LONG_URL, image=png(),
+                         severity=0.95, language="pl", language_validated=False)
+    notice_for(first.item)
+    following = flagged_task(platform, external_id="post-2", severity=0.7)
+    image_requests: list[str] = []
+    page.on("request", lambda request: image_requests.append(request.url) if "/image/" in request.url else None)
+
+    _login(page, site, "mod1")
+    expect(page.locator(f'[data-task="{first.pk}"]')).to_be_visible()
+    _fits(page, "the queues")
+    assert_accessible(page)
+
+    page.locator('[data-take-next="flagged"]').click()
+    page.wait_for_url(f"**/staff/moderation/tasks/{first.pk}/")
+    expect(page.locator("[data-held-by-me]")).to_be_visible()
+    expect(page.locator("[data-item-url]")).to_have_text(LONG_URL)
+    _fits(page, "the review page")
+    assert_accessible(page)
+    page.wait_for_timeout(300)
+    assert image_requests == [], "the image is not fetched until the moderator opens it"
+
+    page.locator("[data-item-image] > summary").click()
+    picture = page.locator("[data-item-image] img")
+    expect(picture).to_be_visible()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=picture.element_handle())
+    shown = picture.evaluate("img => getComputedStyle(img).filter")
+    assert "blur" in shown and "grayscale" in shown, "first seen blurred and grey"
+    page.keyboard.press("s")
+    expect(picture).to_have_css("filter", "none")
+    expect(page.locator("#shortcut-announcer")).to_have_text("Image shown clearly")
+    _fits(page, "the review page with the image")
+    assert_accessible(page)
+
+    # Keys typed into a field stay in the field.
+    page.locator("#decision-full > summary").click()
+    page.locator("input[name=legal_ground]").type("n r j")
+    assert page.url.endswith(f"/tasks/{first.pk}/") and not Decision.objects.exists()
+    page.keyboard.press("Escape")
+    page.locator("h1").click()
+    page.keyboard.press("?")
+    expect(page.locator("#shortcuts")).to_be_focused()
+
+    page.keyboard.press("n")
+    page.wait_for_url(f"**/staff/moderation/tasks/{following.pk}/")
+    decision = Decision.objects.get(item=first.item)
+    assert decision.no_action and decision.decided_by is not None and decision.decided_by.get_username() == "mod1"
+    assert ReviewTask.objects.get(pk=first.pk).done_at is not None
+    expect(page.locator("[data-held-by-me]")).to_be_visible()
+    expect(page.locator(".notices")).to_contain_text("Decision recorded.")
+    _fits(page, "the next task")
+    assert_accessible(page)
+
+
+def test_without_javascript_the_image_still_opens_blurred_and_shows_clearly(narrow_without_js: Page, site: str,
+                                                                           platform: Organisation) -> None:
+    page = narrow_without_js
+    make_user("mod1", organisation=platform, role=Role.MODERATOR)
+    task = flagged_task(platform, image=png())
+    _login(page, site, "mod1")
+    page.goto(f"{site}/staff/moderation/tasks/{task.pk}/")
+    page.locator("[data-item-image] > summary").click()
+    picture = page.locator("[data-item-image] img")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=picture.element_handle())
+    assert "blur" in picture.evaluate("img => getComputedStyle(img).filter")
+    page.get_by_text("Show clearly").click()
+    expect(picture).to_have_css("filter", "none")
+    page.get_by_role("button", name="No action").click()
+    page.wait_for_url("**/staff/moderation/")
+    assert Decision.objects.filter(item=task.item, no_action=True).exists()
+    _fits(page, "the queues after the last task")
+
