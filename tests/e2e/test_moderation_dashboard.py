@@ -11,7 +11,8 @@ from vangnet.accounts.choices import Role
 from vangnet.accounts.models import Organisation
 from vangnet.common.testing import make_user
 from vangnet.moderation.models import Decision, ReviewTask
-from vangnet.moderation.tests.dashboard import LONG_URL, fixed_default_rules, flagged_task, notice_for, png
+from vangnet.moderation.tests.dashboard import (LONG_URL, alert_for, appeal_task, fixed_default_rules, flagged_task,
+                                               notice_for, png)
 
 from conftest import PASSWORD
 
@@ -138,3 +139,23 @@ def test_without_javascript_the_image_still_opens_blurred_and_shows_clearly(narr
     assert Decision.objects.filter(item=task.item, no_action=True).exists()
     _fits(page, "the queues after the last task")
 
+
+
+def test_the_other_pages_fit_320_px_and_pass_axe(narrow: Page, site: str, platform: Organisation) -> None:
+    """The appeal page, the threat alerts, one alert with a long text and the metrics, as a policy manager."""
+    page = narrow
+    decider = make_user("mod1", organisation=platform, role=Role.MODERATOR)
+    make_user("pm", organisation=platform, role=Role.POLICY_MANAGER)
+    appeal = appeal_task(platform, decider=decider)
+    alert = alert_for(flagged_task(platform, external_id="threat-" + "7" * 180, text=LONG_TEXT, url=LONG_URL).item)
+    _login(page, site, "pm")
+    for path in ["/staff/moderation/", f"/staff/moderation/tasks/{appeal.pk}/", "/staff/moderation/alerts/",
+                 f"/staff/moderation/alerts/{alert.pk}/", "/staff/moderation/metrics/"]:
+        page.goto(site + path)
+        _fits(page, path)
+        assert_accessible(page)
+    page.goto(f"{site}/staff/moderation/alerts/{alert.pk}/")
+    page.locator("[data-action=dismiss] textarea").fill("Lyrics of a song, quoted.")
+    page.locator("[data-action=dismiss] button").click()
+    expect(page.locator("[data-status]")).to_have_attribute("data-status", "dismissed")
+    assert_accessible(page)
