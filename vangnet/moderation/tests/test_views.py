@@ -336,7 +336,7 @@ def test_metrics_count_without_texts_and_suppress_small_cells(platform: Any, mod
     assert SECRET_TEXT not in html and "m-0" not in html and "author-9" not in html
     assert "<dd data-reviewed>7</dd>" in html
     assert "Removal of content" in html and "data-suppressed" in html  # 1 "no action": fewer than 5
-    assert "any count from 1 to 4 is shown as “fewer than 5”" in html
+    assert "elk aantal van 1 tot en met 4 staat er als “minder dan 5”" in html
     assert "Decided by the policy</dt><dd>0</dd>" in html  # the other platform's 7 never count
     assert _client(moderator).get(reverse("moderation:metrics")).status_code == 403
 
