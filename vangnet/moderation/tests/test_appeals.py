@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from vangnet.accounts.choices import Role
 from vangnet.accounts.models import Organisation
@@ -125,7 +126,7 @@ def test_upholding_keeps_the_decision_and_its_strikes(appeal: Appeal, second: An
     [hook] = WebhookDelivery.objects.filter(event_type=WebhookEvent.APPEAL_DECIDED)
     assert hook.payload["outcome"] == "upheld" and hook.payload["appeal_id"] == "appeal-1"
     assert hook.payload["explanation"] == "Demeaning, not a joke."
-    with pytest.raises(ValidationError, match="already decided"):
+    with translation.override("en"), pytest.raises(ValidationError, match="already decided"):
         decide_appeal(appeal=appeal, user=second, uphold=False, explanation="Changed my mind.")
 
 

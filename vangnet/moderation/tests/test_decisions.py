@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from vangnet.accounts.choices import Role
 from vangnet.accounts.models import Organisation
@@ -178,19 +178,19 @@ def test_a_policy_manager_may_decide(item: Item) -> None:
 def test_an_item_is_decided_once_and_a_task_only_by_its_holder(platform: Organisation, item: Item,
                                                                 moderator: Any) -> None:
     decide(item=item, user=moderator, form_data=decision_data())
-    with pytest.raises(ValidationError, match="already decided"):
+    with translation.override("en"), pytest.raises(ValidationError, match="already decided"):
         decide(item=item, user=moderator, form_data=decision_data())
     other = make_item(platform)
     colleague = make_moderator("cor", platform)
     now = timezone.now()
     task = ReviewTask.objects.create(organisation=platform, item=other, kind=TaskKind.FLAGGED, assigned_to=colleague,
                                      assigned_at=now, lease_expires_at=now + timedelta(minutes=10))
-    with pytest.raises(ValidationError, match="Another moderator"):
+    with translation.override("en"), pytest.raises(ValidationError, match="Another moderator"):
         decide(item=other, user=moderator, form_data=decision_data(), task=task)
-    with pytest.raises(ValidationError, match="another item"):
+    with translation.override("en"), pytest.raises(ValidationError, match="another item"):
         decide(item=item, user=colleague, form_data=decision_data(), task=task)
     decide(item=other, user=colleague, form_data=decision_data(), task=task)
-    with pytest.raises(ValidationError, match="already decided"):
+    with translation.override("en"), pytest.raises(ValidationError, match="already decided"):
         decide(item=other, user=colleague, form_data=decision_data(), task=task)
 
 
@@ -222,7 +222,9 @@ def test_the_policy_decides_automatically_with_the_rules_clause_and_category(pla
 
 def test_without_a_policy_the_default_category_and_the_terms_in_general(platform: Organisation) -> None:
     item = make_item(platform)
-    decision = decide_automatically(item=item, action=Action.REMOVE, label=Label.MISOGYNY, actor=_platform_actor())
+    with translation.override("en"):  # the statement's texts are written in the active language
+        decision = decide_automatically(item=item, action=Action.REMOVE, label=Label.MISOGYNY,
+                                        actor=_platform_actor())
     assert decision.category == dsa.StatementCategory.CYBER_VIOLENCE_AGAINST_WOMEN
     assert decision.incompatible_ground == "The platform's terms and conditions"
     assert validate_statement(decision.statement.payload) == []

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from vangnet.accounts.choices import Role
 from vangnet.common.testing import make_user
@@ -34,7 +34,8 @@ def test_queue_overview_orders_by_severity_then_age_and_sees_only_her_platforms(
     flagged_task(other_platform, external_id="elsewhere")
     ReviewTask.objects.filter(pk=low.pk).update(assigned_to=second_moderator,
                                                 lease_expires_at=timezone.now() + timedelta(minutes=5))
-    queues = {q.kind: q for q in selectors.queue_overview(user=moderator)}
+    with translation.override("en"):  # the labels are named in the active language
+        queues = {q.kind: q for q in selectors.queue_overview(user=moderator)}
     assert [t.pk for t in queues[TaskKind.FLAGGED].tasks] == [high.pk, low.pk]
     assert queues[TaskKind.FLAGGED].count == 2 and queues[TaskKind.NOTICE].count == 0
     listed = queues[TaskKind.FLAGGED].tasks
@@ -103,9 +104,11 @@ def test_no_author_no_history(moderator: Any, platform: Any) -> None:
 
 def test_describe_decision(platform: Any, moderator: Any) -> None:
     item = flagged_item(platform)
-    assert selectors.describe_decision(decided(item, moderator, no_action=True, visibility=[])) == "No restriction"
+    none = decided(item, moderator, no_action=True, visibility=[])
     both = decided(item, moderator, account="ACCOUNT_SUSPENDED")
-    assert selectors.describe_decision(both).startswith("Removal of content; ")
+    with translation.override("en"):
+        assert selectors.describe_decision(none) == "No restriction"
+        assert selectors.describe_decision(both).startswith("Removal of content; ")
 
 
 def test_metrics_suppress_small_cells_and_the_median_of_few(platform: Any, moderator: Any) -> None:
@@ -115,7 +118,8 @@ def test_metrics_suppress_small_cells_and_the_median_of_few(platform: Any, moder
         ReviewTask.objects.filter(pk=task.pk).update(done_at=task.created_at + timedelta(hours=n + 1))
         decided(task.item, moderator)
     flagged_item(platform, external_id="hate-1", flagged=["hate"])
-    metrics = selectors.moderation_metrics(user=analyst, days=30)
+    with translation.override("en"):  # the labels are named in the active language
+        metrics = selectors.moderation_metrics(user=analyst, days=30)
     labels = {name: (flagged, confirmed) for name, flagged, confirmed in metrics.labels}
     assert labels["Threat of violence"][0].shown == 5 and labels["Threat of violence"][1].shown == 5
     assert labels["Hate against a protected group"][0].shown is None  # one: fewer than 5
