@@ -162,6 +162,12 @@ class API(NinjaAPI):
                 # A single schema parameter in the body is the whole body: its name is no field of the request.
                 depth = 2 if source == "body" and _is_one_schema(context.model) else 1
                 error["field"] = path[depth - 1] if len(path) >= depth else source
+                outer = _annotation(context.model, path[:depth])
+                if len(path) > depth and (_model_items(outer) is not None or _is_model(outer)):
+                    # Inside an object or a list of them (a batch's items): the whole path, "items.3.text".
+                    depth = len(path)
+                    error["field"] = ".".join(path[1 if source == "body" and _is_one_schema(context.model)
+                                                   else 0:])
                 error["choices"] = _literal_values(_annotation(context.model, path[:depth]))
                 errors.append(error)
         return ValidationError(errors)
@@ -195,10 +201,21 @@ def _is_one_schema(model: type[pydantic.BaseModel]) -> bool:
     return len(fields) == 1 and _is_model(fields[0].annotation)
 
 
+def _model_items(annotation: Any) -> Any:
+    """The model of a ``list[Model]`` annotation, else None."""
+    if typing.get_origin(annotation) is list:
+        (inner,) = typing.get_args(annotation) or (None,)
+        return inner if _is_model(inner) else None
+    return None
+
+
 def _annotation(model: Any, path: list[str]) -> Any:
-    """The type annotation of the field at ``path`` inside a pydantic model, or None."""
+    """The type annotation of the field at ``path`` inside a pydantic model (through lists of models), or None."""
     annotation = model
     for part in path:
+        if part.isdigit() and _model_items(annotation) is not None:
+            annotation = _model_items(annotation)
+            continue
         if not _is_model(annotation) or part not in annotation.model_fields:
             return None
         annotation = annotation.model_fields[part].annotation

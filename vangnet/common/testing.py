@@ -299,9 +299,19 @@ def _token(organisation: Organisation, name: str) -> str:
 
 
 class ApiEndpointTests:
-    """Subclass with ``endpoints`` and an ``organisation`` fixture (whose token succeeds)."""
+    """Subclass with ``endpoints`` and an ``organisation`` fixture (whose token succeeds).
+
+    Tokens are partner API tokens; a router with its own kind of credential (the moderation
+    API's platform keys) overrides ``make_token`` and ``revoke_tokens``.
+    """
 
     endpoints: ClassVar[Sequence[ApiEndpoint]] = ()
+
+    def make_token(self, organisation: Organisation, name: str) -> str:
+        return _token(organisation, name)
+
+    def revoke_tokens(self, organisation: Organisation) -> None:
+        ApiToken.objects.filter(organisation=organisation).update(revoked_at=timezone.now())
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "endpoint" in metafunc.fixturenames:
@@ -328,20 +338,20 @@ class ApiEndpointTests:
 
     @pytest.mark.django_db
     def test_with_a_revoked_token(self, client: Client, endpoint: ApiEndpoint, organisation: Organisation) -> None:
-        token = _token(organisation, "revoked")
-        ApiToken.objects.filter(organisation=organisation).update(revoked_at=timezone.now())
+        token = self.make_token(organisation, "revoked")
+        self.revoke_tokens(organisation)
         self._refused(endpoint, endpoint.call(client, token))
 
     @pytest.mark.django_db
     def test_with_a_token_of_an_inactive_organisation(self, client: Client, endpoint: ApiEndpoint,
                                                        organisation: Organisation) -> None:
-        token = _token(organisation, "closed")
+        token = self.make_token(organisation, "closed")
         Organisation.objects.filter(pk=organisation.pk).update(is_active=False)
         self._refused(endpoint, endpoint.call(client, token))
 
     @pytest.mark.django_db
     def test_with_a_valid_token(self, client: Client, endpoint: ApiEndpoint, organisation: Organisation) -> None:
-        response = endpoint.call(client, _token(organisation, "valid"))
+        response = endpoint.call(client, self.make_token(organisation, "valid"))
         assert response.status_code == endpoint.success, (endpoint, response.status_code, response.content[:300])
         if endpoint.done is not None:
             assert endpoint.done()

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from vangnet.accounts.choices import Permission
@@ -211,13 +212,16 @@ def decide_automatically(*, item: Item, action: str, label: str, actor: Actor) -
         category = DEFAULT_CATEGORY.get(label, dsa.StatementCategory.ILLEGAL_OR_HARMFUL_SPEECH)
     else:  # a hash-bank match
         category = dsa.StatementCategory.OTHER_VIOLATION_TC
-    explanation, facts = _automatic_texts(label)
+    with translation.override(settings.LANGUAGE_CODE):
+        # The statement's texts in the site's language, whoever called (an API request names its own).
+        explanation, facts = _automatic_texts(label)
+        terms_in_general = _("The platform's terms and conditions")
     decision = Decision.objects.create(
         organisation_id=item.organisation_id, item=item, decided_by=None, no_action=False,
         labels=[label] if label else [], visibility=[ACTION_VISIBILITY[action]],
         ground=dsa.DecisionGround.INCOMPATIBLE_CONTENT,
         incompatible_ground=(rule.terms_clause if rule and rule.terms_clause
-                             else _("The platform's terms and conditions"))[:500],
+                             else terms_in_general)[:500],
         incompatible_explanation=explanation, ground_reference_url=policy.terms_url if policy else "", facts=facts,
         category=category,
         content_types=content_types_for(item), source_type=dsa.SourceType.VOLUNTARY,

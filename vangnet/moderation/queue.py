@@ -70,6 +70,11 @@ def claim(*, user: Any, task: ReviewTask) -> bool:
     if not open_tasks(user=user).filter(pk=task.pk).exists():
         return False
     with transaction.atomic():
+        # Already hers: the hold is only extended (opening the page again is no new claim).
+        if (ReviewTask.objects.filter(pk=task.pk, done_at__isnull=True, assigned_to=user, lease_expires_at__gte=now)
+                .update(lease_expires_at=now + LEASE)):
+            task.refresh_from_db()
+            return True
         taken = (ReviewTask.objects.filter(pk=task.pk, done_at__isnull=True)
                  .filter(_free(now) | Q(assigned_to=user))
                  .update(assigned_to=user, assigned_at=now, lease_expires_at=now + LEASE))

@@ -222,11 +222,12 @@ def test_the_policy_decides_automatically_with_the_rules_clause_and_category(pla
 
 def test_without_a_policy_the_default_category_and_the_terms_in_general(platform: Organisation) -> None:
     item = make_item(platform)
-    with translation.override("en"):  # the statement's texts are written in the active language
+    with translation.override("en"):  # the statement's texts are in the site's language (Dutch) all the same
         decision = decide_automatically(item=item, action=Action.REMOVE, label=Label.MISOGYNY,
                                         actor=_platform_actor())
     assert decision.category == dsa.StatementCategory.CYBER_VIOLENCE_AGAINST_WOMEN
-    assert decision.incompatible_ground == "The platform's terms and conditions"
+    assert decision.incompatible_ground == "De algemene voorwaarden van het platform"
+    assert "automatisch" in decision.facts
     assert validate_statement(decision.statement.payload) == []
     matched = decide_automatically(item=make_item(platform), action=Action.DISABLE, label="", actor=_platform_actor())
     assert matched.category == dsa.StatementCategory.OTHER_VIOLATION_TC and matched.labels == []

@@ -58,6 +58,8 @@ def test_a_held_task_is_not_offered_to_another_until_released_or_lapsed(platform
                                                                        second_moderator) -> None:
     task = queue.enqueue(item=make_item(platform, "a"), kind=TaskKind.FLAGGED, severity=0.5, actor=ACTOR)
     assert queue.claim(user=moderator, task=task)
+    assert queue.claim(user=moderator, task=task)  # opening it again: still hers, no second claim
+    assert Event.objects.filter(event_type=ModerationEvent.TASK_CLAIMED).count() == 1
     assert not queue.claim(user=second_moderator, task=task)
     assert queue.claim_next(user=second_moderator, organisation=platform) is None
     queue.release(user=second_moderator, task=task)  # not hers: nothing happens
