@@ -23,6 +23,7 @@ from __future__ import annotations
 from vangnet.common.api import API
 from vangnet.directory.api import router as directory_router
 from vangnet.intake.api import router as intake_router
+from vangnet.moderation.api import router as moderation_router
 from vangnet.taxonomy.api import router as taxonomy_router
 
 api = API(
@@ -37,3 +38,4 @@ api = API(
 api.add_router("", intake_router)  # POST /reports
 api.add_router("", taxonomy_router)  # GET /forms
 api.add_router("", directory_router)  # GET /organisations
+api.add_router("", moderation_router)  # POST /moderation/check, /moderation/notices, /moderation/appeals

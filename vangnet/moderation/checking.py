@@ -14,6 +14,8 @@ Image bytes are sealed and dropped again once the item is decided (``decisions``
 from __future__ import annotations
 
 import hashlib
+import io
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,7 +29,7 @@ from vangnet.accounts.models import Organisation
 from vangnet.audit.services import Actor, record_event
 from vangnet.common.crypto import fernet
 from vangnet.evidence import media
-from vangnet.hashing.hashers import HASHERS
+from vangnet.hashing.hashers import HASHERS, MAX_IMAGE_PIXELS
 
 from . import classifier, queue
 from .choices import RESTRICTING_ACTIONS, Action, ItemSource, ItemStatus, ModerationEvent, TaskKind
@@ -94,7 +96,23 @@ def _image_errors(data: bytes) -> list[str]:
     detected = media.detect(data)
     if detected is None or detected.mime not in IMAGE_TYPES:
         return [_("This is not a JPEG, PNG, GIF or WebP image (read from its content).")]
+    if _pixels(data) > MAX_IMAGE_PIXELS:
+        return [_("The image has more than %(mp)d megapixels.") % {"mp": MAX_IMAGE_PIXELS // 1_000_000}]
     return []
+
+
+def _pixels(data: bytes) -> int:
+    """Width times height from the image's header, without decoding it (a pixel bomb costs nothing here)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's bomb warning: the size is compared below
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return MAX_IMAGE_PIXELS + 1
+    return width * height
 
 
 def validate(items: Sequence[ItemIn]) -> None:
@@ -155,6 +173,7 @@ def assess(items: Sequence[ItemIn], policy: EffectivePolicy | None = None) -> li
     classified = classifier.classify([texts[p] for p in with_text], [items[p].language for p in with_text])
     by_position = dict(zip(with_text, classified, strict=True))
     assessments = []
+    undecodable: dict[int, dict[str, list[str]]] = {}
     for position, item in enumerate(items):
         result = by_position.get(position)
         scores = dict(result.scores) if result else {label: 0.0 for label in classifier.LABELS}
@@ -169,6 +188,10 @@ def assess(items: Sequence[ItemIn], policy: EffectivePolicy | None = None) -> li
         matches: list[dict[str, Any]] = []
         if item.image is not None:
             sha256, pdq, quality, variants = _hash_image(item.image)
+            if not pdq:  # the header looked right, the pixels do not decode (truncated, corrupt)
+                undecodable[position] = {"image": [_("The image cannot be decoded; send it again or another "
+                                                     "copy.")]}
+                continue
             detected = media.detect(item.image)
             image_type = detected.mime if detected else ""
             matches = _matches(sha256, pdq, quality, variants, policy)
@@ -177,6 +200,8 @@ def assess(items: Sequence[ItemIn], policy: EffectivePolicy | None = None) -> li
                                       doxing_kinds=result.doxing_kinds if result else (), matches=matches,
                                       verdict=verdict, image_sha256=sha256, image_pdq=pdq, image_quality=quality,
                                       image_type=image_type))
+    if undecodable:
+        raise BatchRefused(undecodable)
     return assessments
 
 
@@ -203,8 +228,13 @@ def check_items(*, organisation: Organisation, items: Sequence[ItemIn], actor: A
                                          "id.")]}
     if errors:
         raise BatchRefused(errors, code="item_exists")
-    fresh = [item for item in items if item.external_id not in existing]
-    assessments = dict(zip((item.external_id for item in fresh), assess(fresh, policy), strict=True))
+    fresh_positions = [position for position, item in enumerate(items) if item.external_id not in existing]
+    fresh = [items[position] for position in fresh_positions]
+    try:
+        assessed = assess(fresh, policy)
+    except BatchRefused as refused:  # positions in the batch as sent, not among the fresh items
+        raise BatchRefused({fresh_positions[p]: errors for p, errors in refused.errors_by_item.items()}) from None
+    assessments = dict(zip((item.external_id for item in fresh), assessed, strict=True))
     with transaction.atomic():
         results = _store(organisation=organisation, items=fresh, assessments=assessments, policy=policy,
                          actor=actor, source=source)
@@ -224,6 +254,28 @@ def _same_content(stored: Item, item_in: ItemIn) -> bool:
     if stored.image_sha256 != image_sha or stored.text_chars != len(item_in.text):
         return False
     return not stored.text or stored.text == item_in.text
+
+
+def keep_content(*, item: Item, content: ItemIn) -> None:
+    """Keep the text, address and image of an item checked before without them, now that a person asks about it.
+
+    Only content that is the item's own (the same length of text, the same image hash) is taken.
+    """
+    if not _same_content(item, content) and item.text:
+        return
+    image_sha = hashlib.sha256(content.image).hexdigest() if content.image is not None else ""
+    changed = []
+    if not item.text and content.text and len(content.text) == item.text_chars:
+        item.text = content.text
+        changed.append("text")
+    if not item.url and content.url:
+        item.url = content.url
+        changed.append("url")
+    if item.image_sealed is None and content.image is not None and image_sha == item.image_sha256:
+        item.image_sealed = fernet().encrypt(content.image)
+        changed.append("image_sealed")
+    if changed:
+        item.save(update_fields=changed)
 
 
 def _stored_assessment(item: Item) -> Assessment:

@@ -14,6 +14,7 @@ from vangnet.moderation.tests.test_access import MODERATION_VIEWS
 from vangnet.notices.tests.test_access import NOTICE_VIEWS
 from vangnet.notices.tests.test_performance import PERFORMANCE_VIEWS
 from vangnet.intake.tests.test_api_access import API_ENDPOINTS
+from vangnet.moderation.tests.test_api_access import MODERATION_API_ENDPOINTS
 
 
 def test_every_staff_page_is_declared_once() -> None:
@@ -26,7 +27,7 @@ def test_every_staff_page_is_declared_once() -> None:
 
 @pytest.mark.django_db
 def test_every_api_operation_is_declared_once(client) -> None:
-    declared = [str(endpoint) for endpoint in API_ENDPOINTS]
+    declared = [str(endpoint) for endpoint in [*API_ENDPOINTS, *MODERATION_API_ENDPOINTS]]
     assert len(declared) == len(set(declared))
     assert set(declared) == api_operations(client)
     assert "POST /api/v1/reports" in declared
