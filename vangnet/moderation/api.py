@@ -21,7 +21,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from ninja.security import HttpBearer
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
 
 from vangnet.audit.services import Actor
 from vangnet.common.api import (INVALID, UNAUTHORIZED, Answer, FieldErrors, Problem, Router, active_language, answer,
@@ -140,7 +140,17 @@ class AppealIn(Schema):
     model_config = ConfigDict(strict=True)
 
     id: str = Field(..., pattern=ID_PATTERN, description="Your id for the appeal, unique on your platform.")
-    decision: int = Field(..., ge=1, le=2**63 - 1, description="The decision's number, as its webhook gave it.")
+    decision: int = Field(..., ge=1, le=2**63 - 1, strict=False,
+                          description="The decision's number, as its webhook gave it.")
+
+    @field_validator("decision", mode="before")
+    @classmethod
+    def _a_json_integer(cls, value: Any) -> Any:
+        """JSON Schema's integer: 7 and 7.0, never "7", true or 7.5 (lax pydantic would take "7")."""
+        if isinstance(value, bool) or not isinstance(value, int | float) or (
+                isinstance(value, float) and not value.is_integer()):
+            raise ValueError("not an integer")
+        return value
     reason: str = Field(..., min_length=1, max_length=5000, pattern="^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$",
                         description="Why the user disagrees; not only white space.")
 

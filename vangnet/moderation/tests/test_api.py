@@ -234,3 +234,10 @@ def test_any_texts_in_a_valid_envelope_are_scored_or_refused_whole(client, key, 
             assert all(0.0 <= score <= 1.0 for score in result["scores"].values())
     else:
         assert answer.status_code in {400, 409} and Item.objects.count() == before
+
+
+@pytest.mark.parametrize("number, status", [(1.5, 400), ("1", 400), (True, 400), (0, 400), (10**6, 404),
+                                            (10.0**6, 404)])
+def test_an_appeal_names_its_decision_by_a_json_integer(client, key, number: Any, status: int) -> None:
+    answer = post(client, key, {"id": "ap", "decision": number, "reason": "Not fair"}, "/api/v1/moderation/appeals")
+    assert answer.status_code == status, answer.content
