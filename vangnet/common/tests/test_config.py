@@ -91,6 +91,17 @@ def test_demo_data_is_loaded_once_with_the_given_token(monkeypatch) -> None:
     assert EvidenceItem.objects.filter(storage_name="", discarded_reason__contains="minor").count() == 1
     assert Membership.objects.filter(user__username="caseowner", role="case_owner").exists()
     assert "vangnet-demo-2026" in out.getvalue() and "demo-token-for-the-test-0123456789" in out.getvalue()
+    # The demo platform: its staff, one key (shown on the first run only), a policy, checked posts in review.
+    from vangnet.moderation import keys
+    from vangnet.moderation.models import Item, PlatformKey, Policy, ReviewTask
+
+    assert Membership.objects.filter(user__username="policymanager", role="policy_manager").exists()
+    [key] = PlatformKey.objects.filter(organisation__slug="demo-platform")
+    printed = [line.split(": ")[1] for line in out.getvalue().splitlines() if line.startswith("Platform key")]
+    assert keys.authenticate(printed[0]) == key
+    assert Policy.objects.get(organisation__slug="demo-platform").version == 1
+    assert Item.objects.filter(organisation__slug="demo-platform").count() == 7
+    assert ReviewTask.objects.filter(organisation__slug="demo-platform").count() >= 2
 
 
 @pytest.mark.django_db

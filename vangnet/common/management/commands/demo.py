@@ -30,6 +30,20 @@ STAFF = [
     ("caseowner", "vangnet-helpline", Role.CASE_OWNER),
     ("handler", "vangnet-helpline", Role.HANDLER),
     ("partnerstaff", "partner-org", Role.SUPERVISOR),
+    ("moderator", "demo-platform", Role.MODERATOR),
+    ("moderator2", "demo-platform", Role.MODERATOR),
+    ("policymanager", "demo-platform", Role.POLICY_MANAGER),
+    ("analyst", "demo-platform", Role.ANALYST),
+]
+# Made-up posts on the demo platform, checked through the moderation engine so its queues have work.
+DEMO_POSTS = [
+    ("post-1", "u-101", "Wat een mooie foto van jullie vakantie, geniet ervan!"),
+    ("post-2", "u-102", "Vrouwen horen niet in de politiek, ze moeten gewoon hun mond houden."),
+    ("post-3", "u-103", "I know where you live and I will hurt you tonight."),
+    ("post-4", "u-102", "Ze woont op de Voorbeeldstraat 12 in Voorbeeldstad, ga maar langs."),
+    ("post-5", "u-104", "Thanks for sharing, this recipe looks great."),
+    ("post-6", "u-105", "Stuur me een naaktfoto of ik vertel iedereen wat je gedaan hebt."),
+    ("post-7", "u-102", "Feministen zijn allemaal gestoord en zouden opgesloten moeten worden."),
 ]
 SAMPLE_REPORTS = [
     {"immediate_danger": "no", "reporter_role": "victim", "forms": ["non-consensual-intimate-images"],
@@ -101,7 +115,10 @@ class Command(BaseCommand):
             services.save_organisation(organisation=helpline, actor=actor)
         partner = Organisation.objects.filter(slug="partner-org").first() or services.save_organisation(
             organisation=Organisation(slug="partner-org", name="Demo partner"), actor=actor)
-        orgs = {helpline.slug: helpline, partner.slug: partner}
+        platform = Organisation.objects.filter(slug="demo-platform").first() or services.save_organisation(
+            organisation=Organisation(slug="demo-platform", name="Demo platform (Praatplein)", is_platform=True,
+                                      handles_reports=False), actor=actor)
+        orgs = {helpline.slug: helpline, partner.slug: partner, platform.slug: platform}
         User = get_user_model()
         for username, org_slug, role in STAFF:
             user = User.objects.filter(username=username).first()
@@ -149,8 +166,36 @@ class Command(BaseCommand):
                     add_evidence(case=report.case, report=report, data=data(), actor=Actor.reporter(),
                                  source=Source.REPORTER, original_name=name)
 
+        platform_key = self._moderation(platform, actor)
+
         self.stdout.write("Demo logins (password for all: %s)" % DEMO_PASSWORD)
         for username, org_slug, role in STAFF:
             self.stdout.write(f"  {username:<13} {role:<11} at {org_slug}")
         self.stdout.write(f"  {'admin':<13} superuser   (admin site /admin/)")
         self.stdout.write(f"Partner API token for {partner.slug}: {token_note}")
+        self.stdout.write(f"Platform key for {platform.slug} (moderation API): {platform_key}")
+
+    def _moderation(self, platform: Organisation, actor: Actor) -> str:
+        """A key, a policy and a few checked posts for the demo platform; the key is shown once."""
+        from vangnet.moderation import checking, keys
+        from vangnet.moderation.choices import Action
+        from vangnet.moderation.models import Item, PlatformKey, Policy
+        from vangnet.moderation.policy import save_policy
+
+        key_note = "(existing key kept)"
+        if not PlatformKey.objects.filter(organisation=platform, revoked_at__isnull=True).exists():
+            _row, key_note = keys.create_key(organisation=platform, name="demo", scopes=["check", "notices", "appeals"],
+                                             actor=actor)
+        if not Policy.objects.filter(organisation=platform).exists():
+            policy = Policy(organisation=platform, terms_url="https://platform.example.org/terms",
+                            dispute_body="Demo geschillencommissie (example)", authority_name="Politie (demo)",
+                            authority_email="meldingen@politie.example.org")
+            save_policy(policy=policy, actor=actor, rules=[
+                {"label": "threat", "review_threshold": 0.4, "terms_clause": "Art. 3.1: no threats"},
+                {"label": "doxing", "review_threshold": 0.5, "action_threshold": 0.95, "action": Action.DISABLE,
+                 "strike_weight": 2, "terms_clause": "Art. 3.2: no personal data of others"},
+            ])
+        if not Item.objects.filter(organisation=platform).exists():
+            checking.check_items(organisation=platform, actor=actor, items=[
+                checking.ItemIn(external_id=ident, text=text, author_id=author) for ident, author, text in DEMO_POSTS])
+        return key_note
