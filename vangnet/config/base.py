@@ -170,6 +170,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 # API endpoints whose JSON carries images (base64) take larger bodies than DATA_UPLOAD_MAX_MEMORY_SIZE:
 # path prefix -> bytes. The moderation check takes up to 64 items, each with an image of at most 4 MiB.
 VANGNET_MODERATION_MAX_BODY_BYTES = env_int("VANGNET_MODERATION_MAX_BODY_BYTES", 16 * 1024 * 1024)
+# The shared hash bank that removed intimate images of adults join (hashes only), for platforms to match.
+VANGNET_NCII_BANK = env_str("VANGNET_NCII_BANK", "ncii")
 VANGNET_LARGE_JSON_BODIES = {"/api/v1/moderation/": VANGNET_MODERATION_MAX_BODY_BYTES}
 # Evidence uploads: one request carries at most VANGNET_UPLOAD_MAX_BYTES (checked from Content-Length
 # before the body is read: vangnet.common.uploads), each file at most evidence.services.MAX_FILE_BYTES

@@ -33,8 +33,41 @@ def case_bank(case: Any, actor: Actor) -> Bank:
     return bank
 
 
+def ncii_bank(actor: Actor) -> Bank | None:
+    """The shared bank of intimate images removed on notice (``VANGNET_NCII_BANK``), made on first use.
+
+    It holds hashes only, shared with every organisation and matched by the platforms whose
+    moderation policy names it, so an image a provider removed is recognised when it is posted
+    elsewhere (as StopNCII does). Empty setting: no such bank.
+    """
+    slug = settings.VANGNET_NCII_BANK
+    if not slug:
+        return None
+    bank = Bank.objects.filter(slug=slug).first()
+    if bank is None:
+        bank = bank_services.create_bank(
+            slug=slug, name="NCII: intimate images removed on notice", organisation=None, actor=actor,
+            description="Hashes (never images) of intimate images that a provider removed after a notice; "
+                        "fed by the re-upload watch, matched by platforms whose policy names it.")
+    return bank
+
+
+def _feeds_ncii(case: Any) -> bool:
+    """A case about sexual imagery of an adult: its removed images may join the shared NCII bank.
+
+    Never a minor's: that material goes the child-abuse hotline's way, not into a bank platforms read.
+    """
+    from vangnet.evidence.services import concerns_minor_sexual_imagery
+
+    return (case.reports.filter(forms__involves_sexual_imagery=True).exists()
+            and not concerns_minor_sexual_imagery(case))
+
+
 def watch_removed(notice: Notice, actor: Actor) -> int:
-    """The evidence of a notice the provider acted on joins the case's bank; returns how many hashes."""
+    """The evidence of a notice the provider acted on joins the case's bank; returns how many hashes.
+
+    Images of a case about intimate imagery of an adult also join the shared NCII bank (``ncii_bank``).
+    """
     from .services import _event
 
     items = {item.pk: item for url in notice.urls.all() for item in url.evidence.all() if item.sha256}
@@ -45,6 +78,13 @@ def watch_removed(notice: Notice, actor: Actor) -> int:
     for item in items.values():
         if bank_services.add_item_to_bank(bank=bank, item=item, label=notice.reference, actor=actor) is not None:
             added += 1
+    shared = ncii_bank(actor) if _feeds_ncii(notice.case) else None
+    images = [item for item in items.values() if item.pdq]
+    if shared is not None and images:
+        for item in images:
+            # Labelled by the bank alone: the case's reference stays with the case.
+            bank_services.add_item_to_bank(bank=shared, item=item, label="", actor=actor)
+        _event(notice, actor, NoticeEvent.WATCHED, items=len(images), bank=shared.slug)
     _event(notice, actor, NoticeEvent.WATCHED, items=len(items), bank=bank.slug)
     return added
 

@@ -94,3 +94,42 @@ def test_adding_evidence_asks_the_worker_to_check_it(submit: Any, django_capture
     with django_capture_on_commit_callbacks(execute=True):
         add_evidence(case=report.case, data=b"chat text", actor=Actor.reporter(), source=Source.REPORTER)
     assert DBTaskResult.objects.filter(task_path__endswith="check_reupload").count() == before + 1
+
+
+def _removed_in(submit: Any, handler: Any, **report: Any) -> Notice:
+    from vangnet.directory.models import Provider
+
+    if not Provider.objects.filter(slug="social").exists():
+        _provider("social", "social.example", contact_email="dsa@social.example.org")
+    submitted = submit(urls="https://social.example/p/9", **report).report
+    add_evidence(case=submitted.case, report=submitted, data=_photo(_picture(seed=7)), actor=Actor.reporter(),
+                 source=Source.REPORTER)
+    [notice] = services.draft_notices(case=submitted.case, urls=["https://social.example/p/9"],
+                                      explanation=EXPLANATION, grounds=[], actor=Actor.staff(handler))
+    Notice.objects.filter(pk=notice.pk).update(status=NoticeStatus.SENT, sent_at=timezone.now())
+    services.record_outcome(notice=notice, outcome="removed", note="", actor=Actor.staff(handler))
+    return notice
+
+
+def test_removed_intimate_images_of_an_adult_join_the_shared_ncii_bank(submit: Any, handler: Any) -> None:
+    from vangnet.moderation import checking
+    from vangnet.moderation.policy import EffectivePolicy, default_rules
+
+    notice = _removed_in(submit, handler, forms=["non-consensual-intimate-images"])
+    [entry] = BankEntry.objects.filter(bank__slug="ncii")
+    assert entry.bank.organisation is None and entry.case is None and entry.label == ""  # shared, hashes only
+    assert entry.pdq == notice.urls.get().evidence.get().pdq
+    # A platform whose policy names the bank recognises a mirrored, smaller copy.
+    copy = _photo(ImageOps.mirror(_picture(seed=7)).resize((200, 150)), quality=70)
+    policy = EffectivePolicy(organisation_id=None, version=1, rules=default_rules(), bank_ids=(entry.bank_id,))
+    [assessment] = checking.assess([checking.ItemIn(external_id="x", image=copy)], policy)
+    assert assessment.matches and assessment.matches[0]["bank"] == "ncii" and assessment.verdict.review
+
+
+def test_other_cases_and_minors_cases_never_feed_the_ncii_bank(submit: Any, handler: Any, settings: Any) -> None:
+    _removed_in(submit, handler, forms=["doxing"])
+    _removed_in(submit, handler, forms=["sextortion"], age_band="12_15")
+    assert not BankEntry.objects.filter(bank__slug="ncii").exists()
+    settings.VANGNET_NCII_BANK = ""
+    _removed_in(submit, handler, forms=["deepfake-nudes"])
+    assert not BankEntry.objects.filter(bank__organisation__isnull=True).exists()
