@@ -53,7 +53,10 @@ METRICS = ROOT / "docs" / "model-cards" / "metrics.json"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vangnet-classifier"
 
 UNDEFINED = -1
-TRAIN, VAL, TEST = "train", "val", "test"
+TRAIN, VAL, TEST, CALIB = "train", "val", "test", "calib"
+# Rows the subsampling left out of training (never seen by a model), used without labels
+# to calibrate the settle bands: agreement with the full pipeline needs no gold label.
+CALIB_ROWS = {"edos": 1500, "davidson": 1500}
 # How many expansions each template contributes, and how much one own row weighs against
 # one row of the large English sets (the own rows are few but cover Dutch and every label).
 EXPANSIONS_PER_TEMPLATE = 10
@@ -96,6 +99,8 @@ def load_edos(rng: random.Random) -> list[Row]:
             keep = {TRAIN: (2000 / 3398) if sexist and not threat else 1.0 if sexist else 2000 / 10602,
                     VAL: 600 / 2000, TEST: 1200 / 4000}[split]
             if rng.random() > keep:
+                if split == TRAIN and rng.random() < CALIB_ROWS["edos"] / 8000:
+                    rows.append(Row(record["text"], "en", _labels(), "edos", CALIB))
                 continue
             rows.append(Row(record["text"], "en", labels, "edos", split))
     return rows
@@ -109,6 +114,8 @@ def load_davidson(rng: random.Random) -> list[Row]:
     for record in records:
         cls = int(record["class"])  # 0 hate speech, 1 offensive, 2 neither
         if cls != 0 and rng.random() > keep_other:
+            if rng.random() < CALIB_ROWS["davidson"] / 20_800:
+                rows.append(Row(re.sub(r"&amp;", "&", record["tweet"]), "en", _labels(), "davidson", CALIB))
             continue
         if cls == 2:
             labels = _labels(hate=0, toxicity=0, misogyny=0, threat=0, sexual_harassment=0)
@@ -169,7 +176,7 @@ def load_own(rng: random.Random) -> list[Row]:
 
 
 def load_functional() -> list[dict[str, Any]]:
-    records = []
+    records: list[dict[str, Any]] = []
     for path in sorted((DATA / "functional").glob("*.jsonl")):
         with open(path, encoding="utf-8") as f:
             records.extend(json.loads(line) for line in f if line.strip())
@@ -185,7 +192,7 @@ def obfuscate(text: str, rng: random.Random) -> str:
         if len(word) > 3 and rng.random() < 0.4:
             choice = rng.random()
             if choice < 0.5:
-                word = word.translate(str.maketrans({"o": "0", "i": "1", "e": "3", "a": "4"}))
+                word = word.translate(str.maketrans("oiea", "0134"))
             elif choice < 0.8:
                 word = word[0] + "*" + word[2:]
             else:
@@ -235,45 +242,56 @@ def best_threshold(y: npt.NDArray[np.int_], p: npt.NDArray[np.float32]) -> float
     return float(grid[int(np.argmax(scores))])
 
 
-def settle_edges(fast_p: npt.NDArray[np.float32], decisions: npt.NDArray[np.bool_], threshold: float,
-                 eps: float) -> tuple[float, float]:
-    """(low, high) for one label: below low the full pipeline says negative, above high
-    positive, each with at most `eps` disagreement among the rows it settles."""
-    order = np.argsort(fast_p)
-    p, d = fast_p[order], decisions[order]
-    low = 0.0
-    errors = np.cumsum(d)
-    counts = np.arange(1, len(p) + 1)
-    ok = (errors / counts <= eps) & (p < threshold)
-    if ok.any():
-        last = int(np.flatnonzero(ok)[-1])
-        low = float(p[last]) + 1e-6
-    high = 1.01
-    misses = np.cumsum((~d)[::-1])
-    ok_high = (misses / counts <= eps) & (p[::-1] >= threshold)
-    if ok_high.any():
-        last = int(np.flatnonzero(ok_high)[-1])
-        high = float(p[::-1][last]) - 1e-6
-    return min(low, threshold), max(high, threshold)
-
-
 def calibrate_bands(fast_p: npt.NDArray[np.float32], full_p: npt.NDArray[np.float32],
                     thresholds: npt.NDArray[np.float32]) -> tuple[dict[str, list[float]], float, float]:
-    """Bands per label, tightened until the settled rows agree with the full pipeline
-    on at least `TARGET_AGREEMENT` (all labels at once). Returns bands, agreement, settle rate."""
+    """Per-label (low, high) edges that settle as many rows as possible while the settled
+    rows agree with the full pipeline on every label at once at least `TARGET_AGREEMENT`.
+
+    Greedy: start with every row settled (both edges at the threshold), then repeatedly
+    take the one edge move (lower a low edge or raise a high edge to the next quantile of
+    the fast probabilities) that removes the most disagreements per settled row it gives
+    up, until the agreement reaches the target. Low edges stay at or below the label's
+    threshold and high edges above it, so a settled row's fast decision is its band's
+    side. Returns bands, agreement, settled fraction.
+    """
+    n, k = fast_p.shape
     full = full_p >= thresholds
-    eps = 0.004
-    while True:
-        edges = [settle_edges(fast_p[:, j], full[:, j], float(thresholds[j]), eps) for j in range(len(MODEL_LABELS))]
-        low = np.asarray([e[0] for e in edges])
-        high = np.asarray([e[1] for e in edges])
+    fast_wrong = ~np.all((fast_p >= thresholds) == full, axis=1)
+    grids = []
+    for j in range(k):
+        values = np.unique(np.quantile(fast_p[:, j], np.linspace(0, 1, 201)))
+        lows = np.unique(np.concatenate([[0.0], values[values < thresholds[j]], [float(thresholds[j])]]))
+        highs = np.unique(np.concatenate([[1.01], values[values > thresholds[j]], [float(thresholds[j])]]))[::-1]
+        grids.append((lows, highs))
+    position = [[len(grids[j][0]) - 1, len(grids[j][1]) - 1] for j in range(k)]
+
+    def state(pos: list[list[int]]) -> tuple[int, int]:
+        low = np.asarray([grids[j][0][pos[j][0]] for j in range(k)])
+        high = np.asarray([grids[j][1][pos[j][1]] for j in range(k)])
         settled = np.all((fast_p < low) | (fast_p > high), axis=1)
-        fast_decisions = fast_p >= thresholds
-        agree = np.all(fast_decisions[settled] == full[settled], axis=1).mean() if settled.any() else 1.0
-        if agree >= TARGET_AGREEMENT or eps < 1e-4:
-            bands = {label: [round(float(low[j]), 6), round(float(high[j]), 6)] for j, label in enumerate(MODEL_LABELS)}
-            return bands, float(agree), float(settled.mean())
-        eps /= 1.5
+        return int(settled.sum()), int((settled & fast_wrong).sum())
+
+    current = state(position)
+    while current[0] and current[1] > (1 - TARGET_AGREEMENT) * current[0]:
+        best: tuple[float, int, int, tuple[int, int]] | None = None
+        for j in range(k):
+            for side in (0, 1):
+                if position[j][side] == 0:
+                    continue
+                trial = [list(p) for p in position]
+                trial[j][side] -= 1
+                settled, wrong = state(trial)
+                score = (current[1] - wrong) / (current[0] - settled + 1.0)
+                if best is None or score > best[0]:
+                    best = (score, j, side, (settled, wrong))
+        if best is None:
+            break
+        _, j, side, current = best
+        position[j][side] -= 1
+    bands = {label: [round(float(grids[j][0][position[j][0]]), 6), round(float(grids[j][1][position[j][1]]), 6)]
+             for j, label in enumerate(MODEL_LABELS)}
+    settled, wrong = current
+    return bands, (1.0 - wrong / settled) if settled else 1.0, settled / n
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -300,7 +318,7 @@ def main(argv: list[str] | None = None) -> None:
     dropped = sum(1 for r in rows if r.norm in functional)
     rows = [r for r in rows if r.norm not in functional]
     print(f"dropped {dropped} generated rows equal to functional test sentences", file=sys.stderr)
-    by_split = {s: [r for r in rows if r.split == s] for s in (TRAIN, VAL, TEST)}
+    by_split = {s: [r for r in rows if r.split == s] for s in (TRAIN, VAL, TEST, CALIB)}
     print({s: len(v) for s, v in by_split.items()}, file=sys.stderr)
 
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -368,9 +386,12 @@ def main(argv: list[str] | None = None) -> None:
     bands: dict[str, dict[str, list[float]]] = {}
     band_report: dict[str, dict[str, float]] = {}
     fast_p = {s: sigmoid(fast_logits[s]) for s in by_split}
+    calib_rows = by_split[VAL] + by_split[CALIB]
+    calib_fast = np.vstack([fast_p[VAL], fast_p[CALIB]])
+    calib_full = np.vstack([full[VAL], full[CALIB]])
     for language in ("en", "nl"):
-        m = np.asarray([r.language == language for r in by_split[VAL]])
-        band, agreement, rate = calibrate_bands(fast_p[VAL][m], full[VAL][m], threshold_arr)
+        m = np.asarray([r.language == language for r in calib_rows])
+        band, agreement, rate = calibrate_bands(calib_fast[m], calib_full[m], threshold_arr)
         bands[language] = band
         band_report[language] = {"val_agreement": round(agreement, 4), "val_settled": round(rate, 4),
                                  "val_rows": int(m.sum())}
@@ -383,16 +404,18 @@ def main(argv: list[str] | None = None) -> None:
         "thresholds": thresholds_all, "stack": stack, "bands": bands,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(args.out / "fast.npz", coef=fast_coef.astype(np.float32), intercept=fast_bias.astype(np.float32),
-                        idf_word=idf["word"], idf_char=idf["char"])
+    np.savez_compressed(args.out / "fast.npz", coef=fast_coef.astype(np.float32),
+                        intercept=fast_bias.astype(np.float32), idf_word=idf["word"], idf_char=idf["char"])
     (args.out / "fast_vocab.json").write_text(json.dumps(vocab_terms, ensure_ascii=False, separators=(",", ":")),
                                               encoding="utf-8")
-    np.savez_compressed(args.out / "encoder.npz", coef=enc_coef.astype(np.float32), intercept=enc_bias.astype(np.float32))
+    np.savez_compressed(args.out / "encoder.npz", coef=enc_coef.astype(np.float32),
+                        intercept=enc_bias.astype(np.float32))
     (args.out / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
     metrics = evaluate(args.out, by_split[TEST], labels[TEST], fast_p[TEST], sigmoid(enc_logits[TEST]), full[TEST],
                        threshold_arr)
     metrics["bands"] = band_report
+    metrics["heldout_sample"] = write_heldout_sample(args.out, by_split[TEST], args.seed)
     metrics["rows"] = {s: {src: sum(1 for r in v if r.source == src) for src in sorted({r.source for r in v})}
                        for s, v in by_split.items()}
     metrics["seconds"] = round(time.perf_counter() - started)
@@ -430,7 +453,7 @@ def evaluate(folder: Path, test_rows: list[Row], y: npt.NDArray[np.int_], fast_p
             yy = y[m, j]
             if m.sum() == 0 or yy.max() == 0:
                 continue
-            entry = {"n": int(m.sum()), "positives": int(yy.sum())}
+            entry: dict[str, float] = {"n": int(m.sum()), "positives": int(yy.sum())}
             for name, p in (("fast", fast_p), ("encoder", enc_p), ("combined", full_p), ("pipeline", ship_p)):
                 entry[f"f1_{name}"] = _f1(yy, p[m, j] >= thresholds[j])
             entry["auc_pipeline"] = round(float(roc_auc_score(yy, ship_p[m, j])), 4)
@@ -444,6 +467,51 @@ def evaluate(folder: Path, test_rows: list[Row], y: npt.NDArray[np.int_], fast_p
             "agreement": round(float(np.all(full_dec[s] == ship_dec[s], axis=1).mean()) if s.any() else 1.0, 4),
         }
     out["functional_macro_f1"], out["functional_accuracy"] = functional_scores(pipeline)
+    return out
+
+
+HELDOUT_SAMPLE = DATA / "heldout_sample.jsonl"
+
+
+def write_heldout_sample(folder: Path, test_rows: list[Row], seed: int, size: int = 200) -> dict[str, float]:
+    """A fixed sample of the test split (stratified by source) for the quality gate test,
+    with the pipeline's macro-F1 on it as the figure that test holds the models to."""
+    from .pipeline import Pipeline
+
+    rng = random.Random(seed)
+    by_source: dict[str, list[Row]] = defaultdict(list)
+    for row in test_rows:
+        by_source[row.source].append(row)
+    sample: list[Row] = []
+    for source in sorted(by_source):
+        share = max(10, round(size * len(by_source[source]) / len(test_rows)))
+        sample.extend(rng.sample(by_source[source], min(share, len(by_source[source]))))
+    with open(HELDOUT_SAMPLE, "w", encoding="utf-8") as f:
+        for row in sample:
+            labels = {label: value for label, value in zip(MODEL_LABELS, row.labels, strict=True) if value != UNDEFINED}
+            f.write(json.dumps({"text": row.text, "language": row.language, "source": row.source, "labels": labels},
+                               ensure_ascii=False) + "\n")
+    return heldout_macro_f1(Pipeline(folder))
+
+
+def heldout_macro_f1(pipeline: Any) -> dict[str, float]:
+    """Macro-F1 over the labels each row defines, per language, on the held-out sample."""
+    from sklearn.metrics import f1_score
+
+    with open(HELDOUT_SAMPLE, encoding="utf-8") as f:
+        records = [json.loads(line) for line in f]
+    results = pipeline.classify([r["text"] for r in records], [r["language"] for r in records])
+    out = {}
+    for language in ("en", "nl"):
+        f1s = []
+        for label in MODEL_LABELS:
+            idx = [i for i, r in enumerate(records) if r["language"] == language and label in r["labels"]]
+            gold = [records[i]["labels"][label] for i in idx]
+            if not idx or max(gold) == 0:
+                continue
+            pred = [int(results[i].scores[label] >= pipeline.thresholds[label]) for i in idx]
+            f1s.append(f1_score(gold, pred, zero_division=0.0))
+        out[language] = round(float(np.mean(f1s)), 4)
     return out
 
 
