@@ -159,3 +159,76 @@ def test_the_other_pages_fit_320_px_and_pass_axe(narrow: Page, site: str, platfo
     page.locator("[data-action=dismiss] button").click()
     expect(page.locator("[data-status]")).to_have_attribute("data-status", "dismissed")
     assert_accessible(page)
+
+
+def test_a_policy_manager_changes_a_threshold_and_makes_a_key_at_320_px(narrow: Page, site: str,
+                                                                          platform: Organisation) -> None:
+    from vangnet.hashing.models import Bank
+    from vangnet.moderation.keys import authenticate
+    from vangnet.moderation.models import PlatformKey
+    from vangnet.moderation.policy import policy_for
+
+    page = narrow
+    make_user("pm", organisation=platform, role=Role.POLICY_MANAGER)
+    Bank.objects.create(slug="praatplein-" + "b" * 40, name="Praatplein's own bank of removed images " + "X" * 60,
+                        organisation=platform)
+    _login(page, site, "pm")
+    page.locator("[data-nav=policy]").click()
+    page.wait_for_url("**/staff/moderation/policy/")
+    _fits(page, "the policy")
+    assert_accessible(page)
+
+    # An automatic restriction below the review score is refused, with the reason at the field.
+    hate = page.locator("[data-rule=hate]")
+    hate.get_by_label("Review from score").fill("0.4")
+    hate.get_by_label("Restrict automatically from score").fill("0.3")
+    page.get_by_role("button", name="Save the policy").click()
+    expect(page.locator("[data-errors]")).to_be_visible()
+    expect(page.locator("[data-rule=hate] .error")).to_contain_text("at least the score for review")
+    _fits(page, "the policy with errors")
+    assert_accessible(page)
+    assert policy_for(platform).organisation_id is None
+
+    hate = page.locator("[data-rule=hate]")
+    hate.get_by_label("Restrict automatically from score").fill("0.95")
+    hate.get_by_label("Automatic action").select_option("demote")
+    page.get_by_role("button", name="Save the policy").click()
+    expect(page.locator(".notices")).to_contain_text("Policy saved as version 1.")
+    rule = policy_for(platform).rules["hate"]
+    assert (rule.review_threshold, rule.action_threshold, rule.action) == (0.4, 0.95, "demote")
+    expect(page.locator("[data-rule=hate] [data-rule-source]")).to_contain_text("Your own rule.")
+    assert_accessible(page)
+
+    page.locator("[data-nav=keys]").click()
+    page.wait_for_url("**/staff/moderation/keys/")
+    page.get_by_label("Name").fill("Praatplein forum back end, production servers in Amsterdam")
+    page.get_by_label("Check content").check()
+    page.get_by_label("Requests per minute").fill("120")
+    page.get_by_role("button", name="Make the key").click()
+    key = page.locator("[data-new-key]").input_value()
+    row = PlatformKey.objects.get()
+    assert authenticate(key) == row and row.rate_per_minute == 120 and row.scopes == ["check"]
+    _fits(page, "the new key")
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Back to the keys").click()
+    expect(page.locator(f'[data-key="{row.pk}"]')).to_be_visible()
+    assert key not in page.content()
+    _fits(page, "the keys")
+    assert_accessible(page)
+
+    # The other settings pages, with a long webhook address and a failed delivery, fit too.
+    import uuid
+
+    from vangnet.moderation.models import WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(organisation=platform, url="https://hooks.praatplein.test/" + "h" * 300,
+                                              secret="s", events=["decision.made"])
+    WebhookDelivery.objects.create(organisation=platform, endpoint=endpoint, event_id=uuid.uuid4(),
+                                   event_type="decision.made", payload={}, state="pending", attempts=2,
+                                   last_status=502, last_error="the platform answered 502 " + "e" * 120)
+    for path in [f"/staff/moderation/keys/{row.pk}/", "/staff/moderation/webhooks/",
+                 f"/staff/moderation/webhooks/{endpoint.pk}/"]:
+        page.goto(site + path)
+        _fits(page, path)
+        assert_accessible(page)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from vangnet.common.forms import UnicodeSafeForm
 
 from . import dsa
-from .choices import Label
+from .choices import RESTRICTING_ACTIONS, Action, KeyScope, Label, WebhookEvent
 from .sor import EEA_COUNTRIES
 
 RESTRICTIONS = ("visibility", "monetary", "provision", "account")
@@ -100,3 +100,126 @@ class DecisionForm(UnicodeSafeForm):
         if dsa.Keyword.OTHER in (data.get("keywords") or []) and not data.get("keyword_other"):
             self.add_error("keyword_other", _("Describe the other keyword."))
         return data
+
+
+# ---------------------------------------------------------------------------------------------
+# The platform's own settings: policy, keys, webhooks (policy managers)
+
+
+def _threshold(label: Any) -> forms.FloatField:
+    return forms.FloatField(label=label, required=False, min_value=0.0, max_value=1.0,
+                            widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+                            help_text=_("From 0 to 1; empty: never."))
+
+
+class PolicyRuleForm(UnicodeSafeForm):
+    """One label's rule: review and action thresholds, the automatic action, the strike weight, the statement's
+    category and the clause of the terms. The label itself is fixed by the page (hidden)."""
+
+    label = forms.ChoiceField(choices=Label.choices, widget=forms.HiddenInput)
+    review_threshold = _threshold(_("Review from score"))
+    action_threshold = _threshold(_("Restrict automatically from score"))
+    action = forms.ChoiceField(label=_("Automatic action"), choices=[
+        (value, name) for value, name in Action.choices if value in RESTRICTING_ACTIONS])
+    strike_weight = forms.IntegerField(label=_("Strike weight"), min_value=0, max_value=100,
+                                       help_text=_("Strike points a confirmed violation counts; 0: none."))
+    category = forms.ChoiceField(label=_("Statement category"), choices=dsa.StatementCategory.choices)
+    terms_clause = forms.CharField(label=_("Clause of the terms"), max_length=300, required=False,
+                                   help_text=_("The clause this label breaks, for statements of reasons."))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        review, act = data.get("review_threshold"), data.get("action_threshold")
+        if review is not None and act is not None and act < review:
+            self.add_error("action_threshold", _("The score for an automatic restriction must be at least the "
+                                                 "score for review (%(review)s).") % {"review": review})
+        return data
+
+
+class BasePolicyRuleFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+    """One form per label, each label once."""
+
+    def clean(self) -> None:
+        super().clean()
+        labels = [form.cleaned_data.get("label") for form in self.forms if hasattr(form, "cleaned_data")]
+        if sorted(label for label in labels if label) != sorted(Label.values):
+            raise forms.ValidationError(_("Give one rule for every label."), code="labels")
+
+
+PolicyRuleFormSet = forms.formset_factory(PolicyRuleForm, formset=BasePolicyRuleFormSet, extra=0,
+                                          min_num=len(Label), max_num=len(Label), validate_min=True,
+                                          validate_max=True, absolute_max=len(Label))
+
+
+class BankChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    """The hash banks a platform may match, an inactive one named as such."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        name = str(obj.name)
+        if obj.organisation_id is None:
+            name = str(_("%(bank)s (shared)") % {"bank": name})
+        if not obj.is_active:
+            name = str(_("%(bank)s (inactive: matches nothing)") % {"bank": name})
+        return name
+
+
+class PolicyForm(UnicodeSafeForm):
+    """The policy's own fields: hash banks, bank-match action, languages, strikes, terms, dispute body, authority."""
+
+    banks = BankChoiceField(label=_("Hash banks matched"), queryset=None, required=False,
+                            widget=forms.CheckboxSelectMultiple,
+                            help_text=_("Images are matched against these banks: your platform's own and shared "
+                                        "ones."))
+    bank_match_action = forms.ChoiceField(
+        label=_("Action on a hash-bank match"),
+        choices=[(value, name) for value, name in Action.choices if value == Action.REVIEW
+                 or value in RESTRICTING_ACTIONS],
+        help_text=_("A match always reaches at least review."))
+    act_on_unvalidated_languages = forms.BooleanField(
+        label=_("Act automatically in languages the classifiers are not validated for"), required=False,
+        help_text=_("Warning: the classifiers make more mistakes in those languages, and wrong automatic "
+                    "restrictions reach people without review. Off: such items go to review."))
+    strike_window_days = forms.IntegerField(label=_("Strike window (days)"), min_value=1, max_value=3650)
+    warning_points = forms.IntegerField(label=_("Strike points for a warning"), min_value=1, max_value=1000)
+    suspension_points = forms.IntegerField(label=_("Strike points for a suspension"), min_value=1, max_value=1000)
+    suspension_days = forms.IntegerField(label=_("Suspension (days)"), min_value=1, max_value=3650)
+    terms_url = forms.URLField(label=_("Terms and conditions (address)"), max_length=500, required=False,
+                               assume_scheme="https")
+    dispute_body = forms.CharField(label=_("Out-of-court dispute settlement body (DSA Art. 21)"), max_length=200,
+                                   required=False)
+    authority_name = forms.CharField(label=_("Authority for threats to life or safety (DSA Art. 18)"),
+                                     max_length=200, required=False)
+    authority_email = forms.EmailField(label=_("Authority's e-mail"), required=False)
+
+    def __init__(self, *args: Any, banks: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["banks"].queryset = banks  # type: ignore[attr-defined]
+        if not banks.exists():
+            self.fields["banks"].help_text = _("No hash bank is open to your platform yet.")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        warning, suspension = data.get("warning_points"), data.get("suspension_points")
+        if warning is not None and suspension is not None and suspension < warning:
+            self.add_error("suspension_points", _("A suspension needs at least as many strike points as a "
+                                                  "warning."))
+        return data
+
+
+class KeyForm(UnicodeSafeForm):
+    """A new API key for the platform: what it is for, what it may do, how many requests a minute."""
+
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What the key is for, e.g. the program "
+                                                                       "that uses it."))
+    scopes = forms.MultipleChoiceField(label=_("Scopes"), choices=KeyScope.choices, widget=forms.CheckboxSelectMultiple)
+    rate_per_minute = forms.IntegerField(label=_("Requests per minute"), min_value=1, max_value=100_000, initial=600)
+
+
+class WebhookForm(UnicodeSafeForm):
+    """A new webhook: its https address and the events it hears about (none chosen: every event)."""
+
+    url = forms.CharField(label=_("Address"), max_length=2000, widget=forms.URLInput,
+                          help_text=_("Starts with https://."))
+    events = forms.MultipleChoiceField(label=_("Events"), choices=WebhookEvent.choices, required=False,
+                                       widget=forms.CheckboxSelectMultiple,
+                                       help_text=_("None chosen: every event."))

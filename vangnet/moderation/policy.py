@@ -13,6 +13,7 @@ a hash-bank match always reaches at least review.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -168,15 +169,28 @@ def evaluate(*, policy: EffectivePolicy, scores: dict[str, float], matches: list
 
 
 @transaction.atomic
-def save_policy(*, policy: Policy, rules: list[dict[str, Any]], actor: Actor) -> Policy:
-    """Store a platform's policy and its rules (one row per label given) as one new version."""
+def save_policy(*, policy: Policy, rules: list[dict[str, Any]], actor: Actor,
+                banks: Iterable[Any] | None = None) -> Policy:
+    """Store a platform's policy and its rules (one row per label given) as one new version.
+
+    ``banks``: the hash banks it matches, when given (the platform's own and shared banks only);
+    ``None`` leaves them as they are.
+    """
     if policy.suspension_points < policy.warning_points:
         raise ValueError(_("A suspension needs at least as many strike points as a warning."))
+    bank_list = list(banks) if banks is not None else None
+    if bank_list is not None and any(bank.organisation_id not in (None, policy.organisation_id)
+                                     for bank in bank_list):
+        raise ValueError(_("A platform matches only its own hash banks and shared ones."))
     policy.version = (policy.version or 0) + 1 if policy.pk else 1
     policy.save()
+    if bank_list is not None:
+        policy.banks.set(bank_list)
     for spec in rules:
         PolicyRule.objects.update_or_create(policy=policy, label=spec["label"], defaults={
             key: value for key, value in spec.items() if key != "label"})
-    record_event(actor=actor, event_type=ModerationEvent.POLICY_CHANGED, subject=policy,
-                 data={"version": policy.version, "labels": sorted(spec["label"] for spec in rules)})
+    data: dict[str, Any] = {"version": policy.version, "labels": sorted(spec["label"] for spec in rules)}
+    if bank_list is not None:
+        data["banks"] = sorted(bank.pk for bank in bank_list)
+    record_event(actor=actor, event_type=ModerationEvent.POLICY_CHANGED, subject=policy, data=data)
     return policy

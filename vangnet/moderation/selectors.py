@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,7 +27,8 @@ from vangnet.evidence.rendition import image_rendition
 
 from . import dsa, queue
 from .choices import Action, AlertStatus, AppealStatus, Label, TaskKind
-from .models import Appeal, Decision, Item, ReviewTask, Sanction, Strike, ThreatAlert, UserNotice
+from .models import (Appeal, Decision, Item, PlatformKey, Policy, ReviewTask, Sanction, Strike, ThreatAlert, UserNotice,
+                     WebhookDelivery, WebhookEndpoint)
 
 QUEUE_PAGE = 100  # tasks listed per queue on the dashboard; "Take next" reaches the rest
 HISTORY_ITEMS = 50  # the author's other items shown on a review page
@@ -367,3 +368,74 @@ def moderation_metrics(*, user: Any, days: int) -> Metrics:
         median_count=len(durations),
         appeals_upheld=Cell(appeals[AppealStatus.UPHELD]), appeals_overturned=Cell(appeals[AppealStatus.OVERTURNED]),
         appeals_open=Cell(appeals[AppealStatus.OPEN]))
+
+
+# ---------------------------------------------------------------------------------------------
+# The platform's own settings (policy managers: ``MANAGE_MODERATION``)
+
+
+def managed_platform(*, user: Any, platform_id: Any = None) -> Any:
+    """The platform whose settings ``user`` opens: the one named by ``platform_id`` (``Http404`` when she does
+    not manage it), else the first she manages; None when she manages no platform."""
+    platforms = managed_platforms(user=user)
+    if platform_id in (None, ""):
+        return platforms[0] if platforms else None
+    for platform in platforms:
+        if str(platform.pk) == str(platform_id):
+            return platform
+    raise Http404
+
+
+def usable_banks(*, platform: Any) -> QuerySet[Any]:
+    """The hash banks ``platform`` may match: its own and the shared ones (inactive ones too, shown as such)."""
+    from django.db.models import Q
+
+    from vangnet.hashing.models import Bank
+
+    return Bank.objects.filter(Q(organisation=platform) | Q(organisation__isnull=True)).order_by("name", "pk")
+
+
+def platform_policy(*, user: Any, platform: Any) -> Any:
+    """The platform's stored policy (``Policy``), or None while it uses the default."""
+    return Policy.objects.restrict(user, Permission.MANAGE_MODERATION).filter(organisation=platform).first()
+
+
+def platform_keys(*, user: Any, platform: Any) -> QuerySet[Any]:
+    """The platform's API keys, working ones first, then newest."""
+    return (PlatformKey.objects.restrict(user, Permission.MANAGE_MODERATION).filter(organisation=platform)
+            .order_by(F("revoked_at").asc(nulls_first=True), "-created_at", "-id"))
+
+
+def get_key_for_user(*, user: Any, key_id: int) -> Any:
+    key = (PlatformKey.objects.restrict(user, Permission.MANAGE_MODERATION).select_related("organisation")
+           .filter(pk=key_id).first())
+    if key is None:
+        raise Http404
+    return key
+
+
+RECENT_DELIVERIES = 5  # per webhook on the list; its own page shows more
+WEBHOOK_PAGE_DELIVERIES = 50
+
+
+def recent_deliveries(*, user: Any, endpoint: Any, limit: int = RECENT_DELIVERIES) -> list[Any]:
+    """The webhook's latest deliveries (state, attempts, last error), newest first; never their payload."""
+    return list(WebhookDelivery.objects.restrict(user, Permission.MANAGE_MODERATION).filter(endpoint=endpoint)
+                .defer("payload").order_by("-created_at", "-id")[:limit])
+
+
+def platform_webhooks(*, user: Any, platform: Any) -> list[Any]:
+    """The platform's webhooks, active ones first, each with its ``recent`` deliveries; the secret is never read."""
+    endpoints = list(WebhookEndpoint.objects.restrict(user, Permission.MANAGE_MODERATION)
+                     .filter(organisation=platform).defer("secret").order_by("-is_active", "-created_at", "-id"))
+    for endpoint in endpoints:
+        endpoint.recent = recent_deliveries(user=user, endpoint=endpoint)  # type: ignore[attr-defined]
+    return endpoints
+
+
+def get_webhook_for_user(*, user: Any, endpoint_id: int) -> Any:
+    endpoint = (WebhookEndpoint.objects.restrict(user, Permission.MANAGE_MODERATION).select_related("organisation")
+                .defer("secret").filter(pk=endpoint_id).first())
+    if endpoint is None:
+        raise Http404
+    return endpoint

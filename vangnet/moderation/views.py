@@ -1,4 +1,5 @@
-"""The review dashboard under ``/staff/moderation/``: queues, the review page, threat alerts, exports, metrics.
+"""The review dashboard under ``/staff/moderation/``: queues, the review page, threat alerts, exports, metrics,
+and the platform's own settings (policy, API keys, webhooks).
 
 Views parse input and call the moderation services (``queue``, ``decisions``, ``appeals``,
 ``threats``, ``sor``); reads go through ``moderation.selectors``. The refusal rule is the
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -21,6 +23,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,12 +31,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from vangnet.accounts.access import holds_permission_anywhere
 from vangnet.accounts.choices import Permission
+from vangnet.audit.services import Actor
 from vangnet.common.forms import UnicodeSafeForm
 from vangnet.common.views import guarded_file
 
 from . import dsa, queue, selectors
-from .choices import AlertStatus, TaskKind
-from .models import ReviewTask
+from .choices import AlertStatus, KeyScope, Label, TaskKind, WebhookEvent
+from .forms import KeyForm, PolicyForm, PolicyRuleFormSet, WebhookForm
+from .models import Policy, ReviewTask
 
 METRIC_PERIODS = (7, 30, 90, 365)
 SKIP_CANDIDATES = 25
@@ -435,3 +440,255 @@ def metrics(request: HttpRequest) -> HttpResponse:
         "m": selectors.moderation_metrics(user=user, days=days), "days": days, "periods": METRIC_PERIODS,
         "small": selectors.SMALL_CELL})
 
+
+
+# ---------------------------------------------------------------------------------------------
+# The platform's own settings: policy, API keys, webhooks (policy managers, ``MANAGE_MODERATION``)
+#
+# Each page is about one platform: the one named by ``platform`` (a query parameter, or a hidden
+# field of a form), else the first she manages; a platform she does not manage answers 404.
+
+POLICY_FIELDS = ("bank_match_action", "act_on_unvalidated_languages", "strike_window_days", "warning_points",
+                 "suspension_points", "suspension_days", "terms_url", "dispute_body", "authority_name",
+                 "authority_email")
+RULE_FIELDS = ("label", "review_threshold", "action_threshold", "action", "strike_weight", "category",
+               "terms_clause")
+
+
+def _settings_platform(request: HttpRequest, user: User, *, required: bool) -> Any:
+    """The platform the page is about (``Http404`` for one she does not manage; None when she manages none)."""
+    source = request.POST if request.method == "POST" else request.GET
+    platform = selectors.managed_platform(user=user, platform_id=source.get("platform"))
+    if platform is None and required:
+        raise Http404
+    return platform
+
+
+def _settings_page(request: HttpRequest, template: str, platform: Any, context: dict[str, Any],
+                   status: int = 200) -> HttpResponse:
+    user = _staff(request)
+    return _page(request, template, {**context, "platform": platform,
+                                     "platforms": selectors.managed_platforms(user=user)}, status=status)
+
+
+def _named(row: Any) -> Any:
+    """``row`` (a key or a webhook) with its scopes or events in words: ``scope_labels`` / ``event_labels``."""
+    scopes, events = dict(KeyScope.choices), dict(WebhookEvent.choices)
+    if hasattr(row, "scopes"):
+        row.scope_labels = [str(scopes.get(scope, scope)) for scope in row.scopes or []]
+    if hasattr(row, "events"):
+        row.event_labels = [str(events.get(event, event)) for event in row.events or []]
+    return row
+
+
+def _to_platform(name: str, platform: Any) -> HttpResponse:
+    """Back to a settings page of ``platform`` (named in the address, so a manager of several lands right)."""
+    return redirect(f"{reverse(name)}?{urlencode({'platform': platform.pk})}")
+
+
+# The policy
+
+
+def _rule_initial(policy: Any) -> tuple[list[dict[str, Any]], set[str]]:
+    """Each label's rule as the form starts: the platform's own, else the default; and the labels it set itself."""
+    from .policy import default_rules
+
+    own = {rule.label: rule for rule in policy.rules.all()} if policy is not None else {}
+    defaults = default_rules()
+    initial = []
+    for label in Label.values:
+        rule: Any = own.get(label) or defaults[label]
+        initial.append({name: getattr(rule, name) for name in RULE_FIELDS})
+    return initial, set(own)
+
+
+def _render_policy(request: HttpRequest, platform: Any, *, form: PolicyForm | None = None,
+                   formset: Any = None, status: int = 200) -> HttpResponse:
+    from .policy import default_rules
+
+    user = _staff(request)
+    policy = selectors.platform_policy(user=user, platform=platform) if platform is not None else None
+    initial, own = _rule_initial(policy)
+    if platform is not None and form is None:
+        start: Policy = policy or Policy(organisation=platform)
+        form = PolicyForm(banks=selectors.usable_banks(platform=platform), initial={
+            **{name: getattr(start, name) for name in POLICY_FIELDS},
+            "banks": list(start.banks.values_list("pk", flat=True)) if start.pk else []})
+    if platform is not None and formset is None:
+        formset = PolicyRuleFormSet(initial=initial, prefix="rules")
+    defaults = default_rules()
+    rows = []
+    for rule_form in (formset.forms if formset is not None else []):
+        label = rule_form["label"].value()
+        rows.append({"form": rule_form, "name": selectors.label_name(label), "own": label in own,
+                     "default": defaults.get(label)})
+    return _settings_page(request, "moderation/policy.html", platform, {
+        "policy": policy, "form": form, "formset": formset, "rows": rows,
+        "has_errors": bool(form is not None and form.is_bound and (form.errors or formset.errors
+                                                                   or formset.non_form_errors()))},
+        status=status)
+
+
+@login_required
+@require_GET
+def policy(request: HttpRequest) -> HttpResponse:
+    """The platform's policy: its rules per label (the default where it set none) and its own settings."""
+    user = _require(request, Permission.MANAGE_MODERATION)
+    return _render_policy(request, _settings_platform(request, user, required=False))
+
+
+@login_required
+@require_POST
+def policy_save(request: HttpRequest) -> HttpResponse:
+    """Store the policy as a new version; a label the platform never set keeps the default unless changed here."""
+    from .policy import save_policy
+
+    user = _require(request, Permission.MANAGE_MODERATION)
+    platform = _settings_platform(request, user, required=True)
+    policy = selectors.platform_policy(user=user, platform=platform) or Policy(organisation=platform)
+    initial, own = _rule_initial(policy if policy.pk else None)
+    form = PolicyForm(request.POST, banks=selectors.usable_banks(platform=platform))
+    formset = PolicyRuleFormSet(request.POST, initial=initial, prefix="rules")
+    if form.is_valid() and formset.is_valid():
+        for name in POLICY_FIELDS:
+            setattr(policy, name, form.cleaned_data[name])
+        rules = [{name: rule_form.cleaned_data[name] for name in RULE_FIELDS} for rule_form in formset.forms
+                 if rule_form.cleaned_data["label"] in own or rule_form.has_changed()]
+        try:
+            saved = save_policy(policy=policy, rules=rules, actor=Actor.staff(user),
+                                banks=list(form.cleaned_data["banks"]))
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Policy saved as version %(version)s.") % {"version": saved.version})
+            return _to_platform("moderation:policy", platform)
+    return _render_policy(request, platform, form=form, formset=formset, status=400)
+
+
+# API keys
+
+
+def _render_keys(request: HttpRequest, platform: Any, *, form: KeyForm | None = None,
+                 status: int = 200) -> HttpResponse:
+    user = _staff(request)
+    keys = list(selectors.platform_keys(user=user, platform=platform)) if platform is not None else []
+    return _settings_page(request, "moderation/keys.html", platform, {
+        "keys": [_named(key) for key in keys], "form": form or KeyForm()}, status=status)
+
+
+@login_required
+@require_GET
+def keys(request: HttpRequest) -> HttpResponse:
+    """The platform's API keys (never the keys themselves: only their first characters) and a form for a new one."""
+    user = _require(request, Permission.MANAGE_MODERATION)
+    return _render_keys(request, _settings_platform(request, user, required=False))
+
+
+@login_required
+@require_POST
+def key_create(request: HttpRequest) -> HttpResponse:
+    """Make a key and show it this once: only its hash is stored (and the page is never cached)."""
+    from . import keys as platform_keys
+
+    user = _require(request, Permission.MANAGE_MODERATION)
+    platform = _settings_platform(request, user, required=True)
+    form = KeyForm(request.POST)
+    if form.is_valid():
+        try:
+            row, key = platform_keys.create_key(organisation=platform, name=form.cleaned_data["name"],
+                                                scopes=form.cleaned_data["scopes"], actor=Actor.staff(user),
+                                                rate_per_minute=form.cleaned_data["rate_per_minute"])
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return _settings_page(request, "moderation/key_created.html", platform, {
+                "key_row": _named(row), "key": key})
+    return _render_keys(request, platform, form=form, status=400)
+
+
+@login_required
+@require_GET
+def key_detail(request: HttpRequest, key_id: int) -> HttpResponse:
+    """One key, and the confirmation to revoke it."""
+    user = _require(request, Permission.MANAGE_MODERATION)
+    key = selectors.get_key_for_user(user=user, key_id=key_id)
+    return _settings_page(request, "moderation/key.html", key.organisation, {
+        "key_row": _named(key)})
+
+
+@login_required
+@require_POST
+def key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
+    from . import keys as platform_keys
+
+    user = _require(request, Permission.MANAGE_MODERATION)
+    key = selectors.get_key_for_user(user=user, key_id=key_id)
+    platform_keys.revoke_key(key=key, actor=Actor.staff(user))
+    messages.success(request, _("The key “%(name)s” no longer works.") % {"name": key.name})
+    return _to_platform("moderation:keys", key.organisation)
+
+
+# Webhooks
+
+
+def _render_webhooks(request: HttpRequest, platform: Any, *, form: WebhookForm | None = None,
+                     status: int = 200) -> HttpResponse:
+    user = _staff(request)
+    endpoints = selectors.platform_webhooks(user=user, platform=platform) if platform is not None else []
+    return _settings_page(request, "moderation/webhooks.html", platform, {
+        "endpoints": [_named(endpoint) for endpoint in endpoints], "form": form or WebhookForm()},
+        status=status)
+
+
+@login_required
+@require_GET
+def webhooks(request: HttpRequest) -> HttpResponse:
+    """The platform's webhooks with their latest deliveries, and a form for a new one."""
+    user = _require(request, Permission.MANAGE_MODERATION)
+    return _render_webhooks(request, _settings_platform(request, user, required=False))
+
+
+@login_required
+@require_POST
+def webhook_add(request: HttpRequest) -> HttpResponse:
+    """Add a webhook and show its signing secret this once (it is stored encrypted, never shown again)."""
+    from . import webhooks as platform_webhooks
+
+    user = _require(request, Permission.MANAGE_MODERATION)
+    platform = _settings_platform(request, user, required=True)
+    form = WebhookForm(request.POST)
+    if form.is_valid():
+        try:
+            endpoint, secret = platform_webhooks.save_endpoint(organisation=platform, url=form.cleaned_data["url"],
+                                                               events=form.cleaned_data["events"], user=user)
+        except ValidationError as exc:
+            for error in exc.messages:
+                form.add_error("url", error)
+        else:
+            return _settings_page(request, "moderation/webhook_created.html", platform, {
+                "endpoint": _named(endpoint), "secret": secret})
+    return _render_webhooks(request, platform, form=form, status=400)
+
+
+@login_required
+@require_GET
+def webhook_detail(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    """One webhook, its latest deliveries, and the confirmation to switch it off."""
+    user = _require(request, Permission.MANAGE_MODERATION)
+    endpoint = selectors.get_webhook_for_user(user=user, endpoint_id=endpoint_id)
+    return _settings_page(request, "moderation/webhook.html", endpoint.organisation, {
+        "endpoint": _named(endpoint),
+        "deliveries": selectors.recent_deliveries(user=user, endpoint=endpoint,
+                                                  limit=selectors.WEBHOOK_PAGE_DELIVERIES)})
+
+
+@login_required
+@require_POST
+def webhook_off(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    from . import webhooks as platform_webhooks
+
+    user = _require(request, Permission.MANAGE_MODERATION)
+    endpoint = selectors.get_webhook_for_user(user=user, endpoint_id=endpoint_id)
+    platform_webhooks.deactivate_endpoint(endpoint=endpoint, user=user)
+    messages.success(request, _("The webhook is switched off; deliveries still waiting for it are given up."))
+    return _to_platform("moderation:webhooks", endpoint.organisation)

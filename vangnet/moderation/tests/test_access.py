@@ -19,10 +19,14 @@ from django.urls import reverse
 from vangnet.accounts.choices import ROLE_PERMISSIONS, Permission, Role
 from vangnet.audit.models import Event
 from vangnet.common.testing import Scene, StaffView, StaffViewTests, make_user
+from vangnet.audit.services import Actor
+from vangnet.moderation import keys as platform_keys
 from vangnet.moderation.choices import AlertStatus, AppealStatus
-from vangnet.moderation.models import Appeal, Decision, ReviewTask, StatementOfReasons, ThreatAlert
+from vangnet.moderation.models import (Appeal, Decision, PlatformKey, Policy, ReviewTask, StatementOfReasons,
+                                       ThreatAlert, WebhookEndpoint)
 
 from .dashboard import alert_for, appeal_task, decided, fixed_default_rules, flagged_item, flagged_task, png
+from .test_views_platform_settings import policy_post_data
 
 REFERENCE = "post-MARK-5519"
 
@@ -47,6 +51,14 @@ def _task_id(scene: Scene) -> dict[str, Any]:
 
 def _alert_id(scene: Scene) -> dict[str, Any]:
     return {"alert_id": scene.objects["alert"].pk}
+
+
+def _key_id(scene: Scene) -> dict[str, Any]:
+    return {"key_id": scene.objects["key"].pk}
+
+
+def _webhook_id(scene: Scene) -> dict[str, Any]:
+    return {"endpoint_id": scene.objects["webhook"].pk}
 
 
 def _held(scene: Scene) -> bool:
@@ -88,6 +100,31 @@ MODERATION_VIEWS = [
                    takes_case=True, kwargs=_alert_id, success=302, data=lambda s: {"dismiss-note": "Song lyrics."},
                    done=lambda s: _alert_status(s) == AlertStatus.DISMISSED),
     ModerationView("moderation:metrics", permission=Permission.VIEW_STATISTICS),
+    # The platform's own settings: policy managers only. The pages without an id name the platform in a
+    # parameter (another platform's answers 404); those with one are about one platform's key or webhook.
+    ModerationView("moderation:policy", permission=Permission.MANAGE_MODERATION),
+    ModerationView("moderation:policy_save", method="post", permission=Permission.MANAGE_MODERATION, success=302,
+                   data=lambda s: policy_post_data(s.organisation, rules={"hate": {"review_threshold": "0.3"}}),
+                   done=lambda s: Policy.objects.filter(organisation=s.organisation).exists()),
+    ModerationView("moderation:keys", permission=Permission.MANAGE_MODERATION),
+    ModerationView("moderation:key_create", method="post", permission=Permission.MANAGE_MODERATION,
+                   data=lambda s: {"platform": str(s.organisation.pk), "name": "made-in-test", "scopes": "check",
+                                   "rate_per_minute": "60"},
+                   done=lambda s: PlatformKey.objects.filter(name="made-in-test").exists()),
+    ModerationView("moderation:key", permission=Permission.MANAGE_MODERATION, takes_case=True, kwargs=_key_id),
+    ModerationView("moderation:key_revoke", method="post", permission=Permission.MANAGE_MODERATION,
+                   takes_case=True, kwargs=_key_id, success=302,
+                   done=lambda s: PlatformKey.objects.filter(pk=s.objects["key"].pk,
+                                                             revoked_at__isnull=False).exists()),
+    ModerationView("moderation:webhooks", permission=Permission.MANAGE_MODERATION),
+    ModerationView("moderation:webhook_add", method="post", permission=Permission.MANAGE_MODERATION,
+                   data=lambda s: {"platform": str(s.organisation.pk), "url": "https://hooks.made-in-test.example/"},
+                   done=lambda s: WebhookEndpoint.objects.filter(url__contains="made-in-test").exists()),
+    ModerationView("moderation:webhook", permission=Permission.MANAGE_MODERATION, takes_case=True,
+                   kwargs=_webhook_id),
+    ModerationView("moderation:webhook_off", method="post", permission=Permission.MANAGE_MODERATION,
+                   takes_case=True, kwargs=_webhook_id, success=302,
+                   done=lambda s: not WebhookEndpoint.objects.get(pk=s.objects["webhook"].pk).is_active),
 ]
 
 
@@ -103,7 +140,7 @@ class TestModerationPages(StaffViewTests):
     @pytest.fixture
     def scene(self, platform: Any, other_platform: Any) -> Scene:
         """A flagged item with an image and its task, an appeal against another moderator's decision, an open
-        threat alert, a statement of reasons waiting for export."""
+        threat alert, a statement of reasons waiting for export, an API key and a webhook."""
         decider = make_user("first-decider", organisation=platform, role=Role.MODERATOR)
         task = flagged_task(platform, external_id=REFERENCE, image=png())
         appeal = appeal_task(platform, decider=decider)
@@ -114,7 +151,11 @@ class TestModerationPages(StaffViewTests):
         StatementOfReasons.objects.create(organisation=platform, decision=decision, puid="puid-1", payload={})
         return Scene(organisation=platform, other_organisation=other_platform,
                      case=SimpleNamespace(pk=task.pk, reference=REFERENCE),
-                     objects={"task": task, "appeal_task": appeal, "alert": ThreatAlert.objects.get(pk=alert.pk)})
+                     objects={"task": task, "appeal_task": appeal, "alert": ThreatAlert.objects.get(pk=alert.pk),
+                              "key": platform_keys.create_key(organisation=platform, name="in use", scopes=["check"],
+                                                              actor=Actor.system("test"))[0],
+                              "webhook": WebhookEndpoint.objects.create(organisation=platform, secret="s",
+                                                                        url="https://hooks.praatplein.example/")})
 
     @pytest.mark.django_db
     def test_an_analyst_never_sees_a_case(self, client: Client, view: StaffView, scene: Scene) -> None:
