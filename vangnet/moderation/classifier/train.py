@@ -63,7 +63,7 @@ EXPANSIONS_PER_TEMPLATE = 10
 OWN_WEIGHT = 3.0
 # The fast stage may settle a text only where it agrees with the full pipeline this often
 # on the validation split (the brief asks for >= 99%; the margin absorbs sampling noise).
-TARGET_AGREEMENT = 0.995
+TARGET_AGREEMENT = 0.993
 FAST_C = 8.0
 ENCODER_C = 4.0
 MAX_FEATURES = {"word": 20_000, "char": 40_000}
@@ -242,56 +242,45 @@ def best_threshold(y: npt.NDArray[np.int_], p: npt.NDArray[np.float32]) -> float
     return float(grid[int(np.argmax(scores))])
 
 
+def settle_edges(fast_p: npt.NDArray[np.float32], decisions: npt.NDArray[np.bool_], threshold: float,
+                 eps: float) -> tuple[float, float]:
+    """(low, high) for one label: below low the full pipeline says negative, above high
+    positive, each with at most `eps` disagreement among the rows it settles."""
+    order = np.argsort(fast_p)
+    p, d = fast_p[order], decisions[order]
+    low = 0.0
+    errors = np.cumsum(d)
+    counts = np.arange(1, len(p) + 1)
+    ok = (errors / counts <= eps) & (p < threshold)
+    if ok.any():
+        last = int(np.flatnonzero(ok)[-1])
+        low = float(p[last]) + 1e-6
+    high = 1.01
+    misses = np.cumsum((~d)[::-1])
+    ok_high = (misses / counts <= eps) & (p[::-1] >= threshold)
+    if ok_high.any():
+        last = int(np.flatnonzero(ok_high)[-1])
+        high = float(p[::-1][last]) - 1e-6
+    return min(low, threshold), max(high, threshold)
+
+
 def calibrate_bands(fast_p: npt.NDArray[np.float32], full_p: npt.NDArray[np.float32],
                     thresholds: npt.NDArray[np.float32]) -> tuple[dict[str, list[float]], float, float]:
-    """Per-label (low, high) edges that settle as many rows as possible while the settled
-    rows agree with the full pipeline on every label at once at least `TARGET_AGREEMENT`.
-
-    Greedy: start with every row settled (both edges at the threshold), then repeatedly
-    take the one edge move (lower a low edge or raise a high edge to the next quantile of
-    the fast probabilities) that removes the most disagreements per settled row it gives
-    up, until the agreement reaches the target. Low edges stay at or below the label's
-    threshold and high edges above it, so a settled row's fast decision is its band's
-    side. Returns bands, agreement, settled fraction.
-    """
-    n, k = fast_p.shape
+    """Bands per label, tightened until the settled rows agree with the full pipeline
+    on at least `TARGET_AGREEMENT` (all labels at once). Returns bands, agreement, settle rate."""
     full = full_p >= thresholds
-    fast_wrong = ~np.all((fast_p >= thresholds) == full, axis=1)
-    grids = []
-    for j in range(k):
-        values = np.unique(np.quantile(fast_p[:, j], np.linspace(0, 1, 201)))
-        lows = np.unique(np.concatenate([[0.0], values[values < thresholds[j]], [float(thresholds[j])]]))
-        highs = np.unique(np.concatenate([[1.01], values[values > thresholds[j]], [float(thresholds[j])]]))[::-1]
-        grids.append((lows, highs))
-    position = [[len(grids[j][0]) - 1, len(grids[j][1]) - 1] for j in range(k)]
-
-    def state(pos: list[list[int]]) -> tuple[int, int]:
-        low = np.asarray([grids[j][0][pos[j][0]] for j in range(k)])
-        high = np.asarray([grids[j][1][pos[j][1]] for j in range(k)])
+    eps = 0.02
+    while True:
+        edges = [settle_edges(fast_p[:, j], full[:, j], float(thresholds[j]), eps) for j in range(len(MODEL_LABELS))]
+        low = np.asarray([e[0] for e in edges])
+        high = np.asarray([e[1] for e in edges])
         settled = np.all((fast_p < low) | (fast_p > high), axis=1)
-        return int(settled.sum()), int((settled & fast_wrong).sum())
-
-    current = state(position)
-    while current[0] and current[1] > (1 - TARGET_AGREEMENT) * current[0]:
-        best: tuple[float, int, int, tuple[int, int]] | None = None
-        for j in range(k):
-            for side in (0, 1):
-                if position[j][side] == 0:
-                    continue
-                trial = [list(p) for p in position]
-                trial[j][side] -= 1
-                settled, wrong = state(trial)
-                score = (current[1] - wrong) / (current[0] - settled + 1.0)
-                if best is None or score > best[0]:
-                    best = (score, j, side, (settled, wrong))
-        if best is None:
-            break
-        _, j, side, current = best
-        position[j][side] -= 1
-    bands = {label: [round(float(grids[j][0][position[j][0]]), 6), round(float(grids[j][1][position[j][1]]), 6)]
-             for j, label in enumerate(MODEL_LABELS)}
-    settled, wrong = current
-    return bands, (1.0 - wrong / settled) if settled else 1.0, settled / n
+        fast_decisions = fast_p >= thresholds
+        agree = np.all(fast_decisions[settled] == full[settled], axis=1).mean() if settled.any() else 1.0
+        if agree >= TARGET_AGREEMENT or eps < 1e-4:
+            bands = {label: [round(float(low[j]), 6), round(float(high[j]), 6)] for j, label in enumerate(MODEL_LABELS)}
+            return bands, float(agree), float(settled.mean())
+        eps /= 1.5
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -389,7 +378,9 @@ def main(argv: list[str] | None = None) -> None:
     calib_rows = by_split[VAL] + by_split[CALIB]
     calib_fast = np.vstack([fast_p[VAL], fast_p[CALIB]])
     calib_full = np.vstack([full[VAL], full[CALIB]])
-    for language in ("en", "nl"):
+    # Dutch has only ~150 validation rows (own examples): too few to promise 99% agreement,
+    # so Dutch texts always go to the encoder until real Dutch validation data exists.
+    for language in ("en",):
         m = np.asarray([r.language == language for r in calib_rows])
         band, agreement, rate = calibrate_bands(calib_fast[m], calib_full[m], threshold_arr)
         bands[language] = band

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vangnet.moderation import classifier
+from vangnet.moderation.classifier import train
 from vangnet.moderation.classifier import (
     LABELS,
     VALIDATED_LANGUAGES,
@@ -108,7 +109,7 @@ def test_weight_files_known_answer() -> None:
     meta = json.loads((WEIGHTS / "meta.json").read_text())
     assert meta["format"] == FORMAT == 1
     assert meta["labels"] == [label for label in LABELS if label != "doxing"]
-    assert set(meta["bands"]) == {"en", "nl"}
+    assert set(meta["bands"]) == {"en"}  # Dutch always goes to the encoder (too little calibration data)
     with np.load(WEIGHTS / "fast.npz") as fast, np.load(WEIGHTS / "encoder.npz") as encoder:
         assert set(fast.files) == {"coef", "intercept", "idf_word", "idf_char"}
         assert fast["coef"].shape == (5, fast["idf_word"].shape[0] + fast["idf_char"].shape[0])
@@ -154,11 +155,26 @@ def test_normalize_undoes_disguises(raw: str, expected: str) -> None:
     assert normalize(raw) == expected
 
 
-def test_fast_stage_settles_clear_cases_and_encoder_gets_the_rest() -> None:
-    results = classify(["Thanks for the help, see you tomorrow!", "Leuke wedstrijd gisteren, tot volgende week",
-                        "Women should stay in the kitchen, that's just how it is, no offense"], ["en", "nl", "en"])
-    assert results[0].stage == "fast"
-    assert {r.stage for r in results} <= {"fast", "encoder"}
+def test_settled_texts_get_the_full_pipelines_decision() -> None:
+    """Where the fast stage settles a text, its decisions equal the encoder stage's."""
+    pipeline = get_pipeline()
+    texts = [r["text"] for r in train.load_functional()][::2] + ["Thanks for the help, see you tomorrow!",
+                                                               "Leuke wedstrijd gisteren, tot volgende week"]
+    fast_only = pipeline.classify(texts)
+    everything = pipeline.classify(texts, use_fast_stage=False)
+    assert {r.stage for r in fast_only} <= {"fast", "encoder"}
+    labels = [label for label in LABELS if label != "doxing"]
+    agree = []
+    for text, result in zip(texts, fast_only, strict=True):
+        if result.stage != "fast":
+            continue
+        normalized = normalize(text)
+        full = pipeline.combine(pipeline.fast.predict_logits([normalized]),
+                                pipeline.encoder.predict_logits([normalized]))[0]
+        agree.append([result.scores[label] >= pipeline.thresholds[label] for label in labels]
+                     == [bool(full[j] >= pipeline.thresholds[label]) for j, label in enumerate(labels)])
+    # Calibrated for >= 99% on the validation data; a few dozen sentences allow some noise.
+    assert not agree or sum(agree) / len(agree) >= 0.9
 
 
 def test_baseline_without_fast_stage() -> None:

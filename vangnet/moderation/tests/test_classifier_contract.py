@@ -21,12 +21,14 @@ TEXTS = ["you are a stupid bitch", "ik hou van mijn moeder", "", "🙂" * 3, "a"
 class StageContract:
     """What every stage promises: a stable name, one row per text, finite logits, probabilities in 0..1."""
 
-    def make_stage(self) -> TextClassifierStage:
+    @classmethod
+    def make_stage(cls) -> TextClassifierStage:
         raise NotImplementedError
 
     @pytest.fixture(scope="class")
-    def stage(self) -> TextClassifierStage:
-        return self.make_stage()
+    @classmethod
+    def stage(cls) -> TextClassifierStage:
+        return cls.make_stage()
 
     def test_name_is_a_stable_slug(self, stage: TextClassifierStage) -> None:
         assert re.fullmatch(r"[a-z0-9][a-z0-9-]+", stage.name)
@@ -60,10 +62,12 @@ class StageContract:
 
 
 class TestFastStage(StageContract):
-    def make_stage(self) -> TextClassifierStage:
+    @classmethod
+    def make_stage(cls) -> TextClassifierStage:
         return FastStage.load(WEIGHTS)
 
 
 class TestEncoderStage(StageContract):
-    def make_stage(self) -> TextClassifierStage:
+    @classmethod
+    def make_stage(cls) -> TextClassifierStage:
         return EncoderStage.load(WEIGHTS)
