@@ -161,7 +161,6 @@ def test_settled_texts_get_the_full_pipelines_decision() -> None:
     texts = [r["text"] for r in train.load_functional()][::2] + ["Thanks for the help, see you tomorrow!",
                                                                "Leuke wedstrijd gisteren, tot volgende week"]
     fast_only = pipeline.classify(texts)
-    everything = pipeline.classify(texts, use_fast_stage=False)
     assert {r.stage for r in fast_only} <= {"fast", "encoder"}
     labels = [label for label in LABELS if label != "doxing"]
     agree = []
