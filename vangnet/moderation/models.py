@@ -173,6 +173,10 @@ class Item(models.Model):
     url = EncryptedTextField(_("address"), blank=True)
     text = EncryptedTextField(_("text"), blank=True)
     text_chars = models.PositiveIntegerField(_("characters of text"), default=0)
+    content_hash = models.CharField(
+        _("content fingerprint"), max_length=64, blank=True, editable=False,
+        help_text=_("A keyed hash (HMAC-SHA256) of the text and the image's SHA-256: tells a retry with the same "
+                    "content from new content under the same id, without keeping the text."))
     has_image = models.BooleanField(_("has an image"), default=False)
     image_sha256 = models.CharField(_("image SHA-256"), max_length=64, blank=True)
     image_pdq = models.CharField(_("image PDQ"), max_length=64, blank=True)
@@ -470,6 +474,9 @@ class ThreatAlert(models.Model):
     authority_name = models.CharField(_("authority"), max_length=200, blank=True)
     authority_email = models.EmailField(_("authority's e-mail"), blank=True)
     notification = EncryptedTextField(_("notification for the authority"), blank=True)
+    notification_sent_at = models.DateTimeField(_("notification accepted by the mail server at"), null=True,
+                                                blank=True)
+    notification_error = models.CharField(_("last error sending the notification"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("raised at"), auto_now_add=True)
     handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("handled by"), null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+")
