@@ -49,6 +49,14 @@ RENDERER = JSONRenderer()  # the API's renderer, and the one answer() renders wi
 SchemaHook = Callable[[dict[str, Any]], None]
 
 
+class Throttled(Exception):
+    """Raised by a router's authentication when the caller's allowance is spent: 429 ``throttled``."""
+
+    def __init__(self, retry_after: int = 60) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
 class FieldErrors(Schema):
     errors: dict[str, list[str]] = Field(..., description="Messages per field of the request.")
 
@@ -151,6 +159,7 @@ class API(NinjaAPI):
         self.exception_handler(HttpError)(unreadable_body)
         self.exception_handler(RequestDataTooBig)(too_large)
         self.exception_handler(AuthenticationError)(unauthorized)
+        self.exception_handler(Throttled)(throttled)
 
     def validation_error_from_error_contexts(
             self, error_contexts: list[ValidationErrorContext[Any]]) -> ValidationError:
@@ -334,3 +343,8 @@ def too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return problem(request, 401, "unauthorized", _("A valid API token is required."),
                    headers={"WWW-Authenticate": "Bearer"})
+
+
+def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    return problem(request, 429, "throttled", _("Too many requests with this key; try again in a minute."),
+                   headers={"Retry-After": str(exc.retry_after)})

@@ -38,9 +38,9 @@ def content_length(request: HttpRequest) -> int:
         return 0
 
 
-def too_large_message() -> str:
-    return _("The request is larger than %(mb)d MB. Send fewer or smaller files at a time.") % {
-        "mb": upload_limit_mb()}
+def too_large_message(limit_bytes: int | None = None) -> str:
+    mb = (limit_bytes or settings.VANGNET_UPLOAD_MAX_BYTES) // 2**20
+    return _("The request is larger than %(mb)d MB. Send fewer or smaller files at a time.") % {"mb": mb}
 
 
 def large_json_limit(path: str) -> int | None:
@@ -73,5 +73,5 @@ class UploadLimitMiddleware:
         if request.path.startswith(API_PREFIX):
             from vangnet.common.api import problem
 
-            return problem(request, 413, "body_too_large", too_large_message())
+            return problem(request, 413, "body_too_large", too_large_message(large_json_limit(request.path)))
         return render(request, "common/request_too_large.html", {"limit_mb": upload_limit_mb()}, status=413)

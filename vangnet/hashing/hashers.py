@@ -60,7 +60,14 @@ class PdqHasher(Hasher):
 
     name = "pdq"
 
-    def hash_bytes(self, data: bytes) -> HashResult | None:
+    def hash_bytes(self, data: bytes, *, max_side: int | None = None) -> HashResult | None:
+        """PDQ of the image in ``data``; None when it is no image, does not decode or is a pixel bomb.
+
+        ``max_side`` reduces the image before hashing, so no side is longer (a JPEG is decoded at a
+        smaller scale straight away): PDQ sees the picture through a 64x64 filter anyway, so a
+        1,024-pixel copy hashes within a few bits of the original, at a fraction of the time. For
+        a moderation check, where one request may carry many images; evidence keeps the full size.
+        """
         import numpy as np
         import pdqhash
         from PIL import Image, UnidentifiedImageError
@@ -77,8 +84,13 @@ class PdqHasher(Hasher):
                     width, height = image.size  # read from the header: a pixel bomb is refused before decoding
                     if width * height > MAX_IMAGE_PIXELS:
                         return None
+                    if max_side is not None:
+                        image.draft("RGB", (max_side, max_side))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
                     image.load()
-                    pixels = np.asarray(image.convert("RGB"))
+                    rgb = image.convert("RGB")
+                    if max_side is not None:
+                        rgb.thumbnail((max_side, max_side))
+                    pixels = np.asarray(rgb)
         except (UnidentifiedImageError, OSError, Image.DecompressionBombError, Image.DecompressionBombWarning,
                 ValueError):
             return None

@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from ninja.security import HttpBearer
 from pydantic import ConfigDict, field_validator
 
 from vangnet.audit.services import Actor
-from vangnet.common.api import (INVALID, UNAUTHORIZED, Answer, FieldErrors, Problem, Router, active_language, answer,
-                                problem)
+from vangnet.common.api import (INVALID, UNAUTHORIZED, Answer, FieldErrors, Problem, Router, Throttled,
+                                active_language, answer, problem)
 
 from . import checking, keys, user_notices
 from .choices import Action, KeyScope, Label
@@ -45,10 +47,18 @@ KNOWN_LANGUAGES = tuple(sorted(set(
 
 
 class PlatformKeyAuth(HttpBearer):
-    """A platform's key (``Authorization: Bearer vnm_…``)."""
+    """A platform's key (``Authorization: Bearer vnm_…``); every request with a valid key counts against its rate.
+
+    The count is taken here, before the body is parsed, so invalid requests spend the
+    allowance too and a key cannot make the server parse without limit.
+    """
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        return keys.authenticate(token)
+        key = keys.authenticate(token)
+        if key is not None and not keys.take_request(key):
+            with translation.override(active_language()):
+                raise Throttled()
+        return key
 
 
 router = Router(auth=PlatformKeyAuth())
@@ -80,6 +90,17 @@ class ContentIn(Schema):
                                     "strikes and the author's history follow it.")
     parent_id: str = _text("", 200, "Your id of the item this one answers, if any.")
     url: str = _text("", 2000, "Where the item is shown, if public.")
+    posted_at: str | None = Field(
+        None, max_length=64, json_schema_extra={"format": "date-time"},
+        description="When it was posted (RFC 3339, e.g. `2026-12-01T21:15:00+01:00`), for the statement of "
+                    "reasons; not later than a day from now. Absent: when it was checked.")
+
+    @field_validator("text", "author_id", "parent_id", "url")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError("NUL character")
+        return value
 
 
 class CheckIn(Schema):
@@ -126,6 +147,13 @@ class NoticeIn(Schema):
                                          "16(2)(a)); not only white space.")
     notifier_name: str = _text("", 200, "Optional (never needed for child sexual abuse material).")
     notifier_email: str = _text("", 254, "Optional; empty or an e-mail address.")
+
+    @field_validator("notifier_name", "notifier_email")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError("NUL character")
+        return value
     trusted_flagger: bool = Field(False, description="The notice comes from a trusted flagger (DSA Art. 22): it goes "
                                                      "ahead in the queue.")
 
@@ -174,11 +202,12 @@ NOTICE = "vangnet_moderation_notice"
 APPEAL = "vangnet_moderation_appeal"
 
 
-def _gate(request: HttpRequest, scope: str) -> tuple[PlatformKey, HttpResponse | None]:
+def _gate(request: HttpRequest, scope: str, images: int = 0) -> tuple[PlatformKey, HttpResponse | None]:
+    """The key, or the answer refusing it: no scope for this (403), or no allowance left for its images (429)."""
     key: PlatformKey = request.auth  # type: ignore[attr-defined]  # set by PlatformKeyAuth
     if scope not in key.scopes:
         return key, problem(request, 403, "forbidden", _("This key may not do this."))
-    if not keys.take_request(key):
+    if images and not keys.take_request(key, cost=images):
         return key, problem(request, 429, "throttled", _("Too many requests with this key; try again in a minute."),
                             headers={"Retry-After": "60"})
     return key, None
@@ -193,10 +222,33 @@ def _decode(image: str | None) -> bytes | None:
         return b""  # refused by checking.validate as an empty image
 
 
+def _posted_at(value: str | None) -> datetime | None:
+    """An RFC 3339 date-time, or a ValueError naming why not."""
+    if value is None:
+        return None
+    moment = parse_datetime(value.upper().replace(" ", "T", 1)) if "T" in value.upper() else None
+    if moment is None or timezone.is_naive(moment):
+        raise ValueError("not an RFC 3339 date-time with its offset")
+    if moment > timezone.now() + timedelta(days=1):
+        raise ValueError("in the future")
+    return moment
+
+
 def _item_in(content: ContentIn) -> checking.ItemIn:
     return checking.ItemIn(external_id=content.id, text=content.text, image=_decode(content.image),
                            language=content.language, author_id=content.author_id, parent_id=content.parent_id,
-                           url=content.url)
+                           url=content.url, posted_at=_posted_at(content.posted_at))
+
+
+def _bad_dates(contents: list[ContentIn], prefix: str) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for position, content in enumerate(contents):
+        try:
+            _posted_at(content.posted_at)
+        except (ValueError, OverflowError):
+            name = f"items.{position}.posted_at" if prefix == "items." else f"{prefix}posted_at"
+            errors[name] = [_("Give a date and time with its offset (RFC 3339), not later than tomorrow.")]
+    return errors
 
 
 def _refused(request: HttpRequest, error: checking.BatchRefused, prefix: str) -> HttpResponse:
@@ -228,9 +280,11 @@ def _result(result: checking.CheckResult) -> dict[str, Any]:
 def check(request: HttpRequest, payload: CheckIn) -> HttpResponse:
     """Score texts per label, match images against hash banks, and apply your policy."""
     with translation.override(active_language()):
-        key, refused = _gate(request, KeyScope.CHECK)
+        key, refused = _gate(request, KeyScope.CHECK, images=sum(item.image is not None for item in payload.items))
         if refused:
             return refused
+        if bad_dates := _bad_dates(payload.items, "items."):
+            return answer(request, 400, {"errors": bad_dates})
         try:
             results = checking.check_items(organisation=key.organisation, items=[_item_in(i) for i in payload.items],
                                            actor=_actor(key))
@@ -243,9 +297,6 @@ def _actor(key: PlatformKey) -> Actor:
     return Actor.platform(f"moderation:{key.organisation.slug}:{key.prefix}")
 
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
 @router.post("/moderation/notices", summary="Pass on a user's notice (DSA Art. 16)",
              **router.responses(NOTICE, {201: Answer(NoticeOut, "The notice is stored and the item is in the "
                                                                 "notices queue."),
@@ -253,11 +304,16 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
                                          413: TOO_LARGE, 429: THROTTLED}))
 def notice(request: HttpRequest, payload: NoticeIn) -> HttpResponse:
     with translation.override(active_language()):
-        key, refused = _gate(request, KeyScope.NOTICES)
+        key, refused = _gate(request, KeyScope.NOTICES, images=int(payload.item.image is not None))
         if refused:
             return refused
-        if payload.notifier_email and not EMAIL.match(payload.notifier_email):
-            return answer(request, 400, {"errors": {"notifier_email": [_("Enter a valid e-mail address.")]}})
+        if bad_dates := _bad_dates([payload.item], "item."):
+            return answer(request, 400, {"errors": bad_dates})
+        if payload.notifier_email:
+            try:
+                validate_email(payload.notifier_email)
+            except ValidationError:
+                return answer(request, 400, {"errors": {"notifier_email": [_("Enter a valid e-mail address.")]}})
         try:
             stored = user_notices.receive_notice(
                 organisation=key.organisation, external_id=payload.id, item=_item_in(payload.item),

@@ -22,14 +22,15 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from vangnet.accounts.models import Organisation
 from vangnet.audit.services import Actor, record_event
 from vangnet.common.crypto import fernet
 from vangnet.evidence import media
-from vangnet.hashing.hashers import HASHERS, MAX_IMAGE_PIXELS
+from vangnet.common.crypto import keyed_hash, url_hash_keys
+from vangnet.hashing.hashers import HASHERS, PdqHasher
 
 from . import classifier, queue
 from .choices import RESTRICTING_ACTIONS, Action, ItemSource, ItemStatus, ModerationEvent, TaskKind
@@ -39,6 +40,11 @@ from .policy import EffectivePolicy, Verdict, default_policy, evaluate, policy_f
 MAX_BATCH = 64
 MAX_TEXT_CHARS = 10_000
 MAX_IMAGE_BYTES = 4 * 1024 * 1024
+# Decoding is what an image costs: at most 12 megapixels each and 100 in one batch keep the worst
+# request to seconds, and each image is hashed from a copy of at most 1,024 pixels a side.
+MAX_IMAGE_PIXELS = 12_000_000
+MAX_BATCH_PIXELS = 100_000_000
+HASH_SIDE = 1024
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
 
@@ -96,23 +102,26 @@ def _image_errors(data: bytes) -> list[str]:
     detected = media.detect(data)
     if detected is None or detected.mime not in IMAGE_TYPES:
         return [_("This is not a JPEG, PNG, GIF or WebP image (read from its content).")]
-    if _pixels(data) > MAX_IMAGE_PIXELS:
+    pixels = image_pixels(data)
+    if pixels is None:
+        return [_("The image cannot be decoded; send it again or another copy.")]
+    if pixels > MAX_IMAGE_PIXELS:
         return [_("The image has more than %(mp)d megapixels.") % {"mp": MAX_IMAGE_PIXELS // 1_000_000}]
     return []
 
 
-def _pixels(data: bytes) -> int:
+def image_pixels(data: bytes) -> int | None:
     """Width times height from the image's header, without decoding it (a pixel bomb costs nothing here)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Pillow's bomb warning: the size is compared below
+            warnings.simplefilter("ignore")  # Pillow's bomb warning: the size is compared by the caller
             with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        return MAX_IMAGE_PIXELS + 1
-    return width * height
+        return None
+    return int(width) * int(height)
 
 
 def validate(items: Sequence[ItemIn]) -> None:
@@ -123,6 +132,7 @@ def validate(items: Sequence[ItemIn]) -> None:
     if len(items) > MAX_BATCH:
         raise BatchRefused({-1: {"items": [_("Send at most %(limit)d items at once.") % {"limit": MAX_BATCH}]}})
     seen: set[str] = set()
+    batch_pixels = 0
     for position, item in enumerate(items):
         problems: dict[str, list[str]] = {}
         if item.external_id in seen:
@@ -136,6 +146,11 @@ def validate(items: Sequence[ItemIn]) -> None:
         if item.image is not None:
             if image_errors := _image_errors(item.image):
                 problems["image"] = image_errors
+            else:
+                batch_pixels += image_pixels(item.image) or 0
+                if batch_pixels > MAX_BATCH_PIXELS:
+                    problems["image"] = [_("The images of one batch may have at most %(mp)d megapixels together; "
+                                           "send the rest in another batch.") % {"mp": MAX_BATCH_PIXELS // 10**6}]
         if problems:
             errors[position] = problems
     if errors:
@@ -144,7 +159,7 @@ def validate(items: Sequence[ItemIn]) -> None:
 
 def _hash_image(data: bytes) -> tuple[str, str, int | None, tuple[str, ...]]:
     sha256 = HASHERS["sha256"].hash_bytes(data)
-    pdq = HASHERS["pdq"].hash_bytes(data)
+    pdq = PdqHasher().hash_bytes(data, max_side=HASH_SIDE)
     assert sha256 is not None
     if pdq is None:
         return sha256.value, "", None, ()
@@ -205,12 +220,14 @@ def assess(items: Sequence[ItemIn], policy: EffectivePolicy | None = None) -> li
     return assessments
 
 
-def _fingerprint(text: str, image_sha256: str) -> str:
-    return hashlib.sha256(f"{text}\x00{image_sha256}".encode()).hexdigest()
+def content_hash(text: str, image: bytes | None) -> str:
+    """A keyed fingerprint of an item's content: equal for a retry, without keeping (or revealing) the text."""
+    image_sha = hashlib.sha256(image).hexdigest() if image is not None else ""
+    return keyed_hash(f"{text}\x00{image_sha}", url_hash_keys()[0])
 
 
 def check_items(*, organisation: Organisation, items: Sequence[ItemIn], actor: Actor,
-                source: str = ItemSource.CHECK) -> list[CheckResult]:
+                source: str = ItemSource.CHECK, _retried: bool = False) -> list[CheckResult]:
     """Judge and store a batch for a platform (all or nothing); see the module docstring.
 
     An id the platform sent before with the same content gets its first answer again (a retry
@@ -223,7 +240,7 @@ def check_items(*, organisation: Organisation, items: Sequence[ItemIn], actor: A
     errors: dict[int, dict[str, list[str]]] = {}
     for position, item_in in enumerate(items):
         stored = existing.get(item_in.external_id)
-        if stored is not None and not _same_content(stored, item_in):
+        if stored is not None and not same_content(stored, item_in):
             errors[position] = {"id": [_("An item with this id was checked before with other content; give a new "
                                          "id.")]}
     if errors:
@@ -235,9 +252,16 @@ def check_items(*, organisation: Organisation, items: Sequence[ItemIn], actor: A
     except BatchRefused as refused:  # positions in the batch as sent, not among the fresh items
         raise BatchRefused({fresh_positions[p]: errors for p, errors in refused.errors_by_item.items()}) from None
     assessments = dict(zip((item.external_id for item in fresh), assessed, strict=True))
-    with transaction.atomic():
-        results = _store(organisation=organisation, items=fresh, assessments=assessments, policy=policy,
-                         actor=actor, source=source)
+    try:
+        with transaction.atomic():
+            results = _store(organisation=organisation, items=fresh, assessments=assessments, policy=policy,
+                             actor=actor, source=source)
+    except IntegrityError:
+        # The same new id arrived twice at once (a client's retry while its first request ran): the other
+        # request stored it first, so this one answers as a replay, or 409 for other content.
+        if _retried:
+            raise
+        return check_items(organisation=organisation, items=items, actor=actor, source=source, _retried=True)
     replayed = {item.external_id: item for item in existing.values()}
     out = []
     for item_in in items:
@@ -249,11 +273,14 @@ def check_items(*, organisation: Organisation, items: Sequence[ItemIn], actor: A
     return out
 
 
-def _same_content(stored: Item, item_in: ItemIn) -> bool:
+def same_content(stored: Item, item_in: ItemIn) -> bool:
+    if stored.content_hash:
+        return stored.content_hash == content_hash(item_in.text, item_in.image)
+    # Stored before fingerprints: the kept text (if any) and the image's hash must agree.
     image_sha = hashlib.sha256(item_in.image).hexdigest() if item_in.image is not None else ""
     if stored.image_sha256 != image_sha or stored.text_chars != len(item_in.text):
         return False
-    return not stored.text or stored.text == item_in.text
+    return bool(stored.text) and stored.text == item_in.text
 
 
 def keep_content(*, item: Item, content: ItemIn) -> None:
@@ -261,11 +288,11 @@ def keep_content(*, item: Item, content: ItemIn) -> None:
 
     Only content that is the item's own (the same length of text, the same image hash) is taken.
     """
-    if not _same_content(item, content) and item.text:
+    if not same_content(item, content):
         return
     image_sha = hashlib.sha256(content.image).hexdigest() if content.image is not None else ""
     changed = []
-    if not item.text and content.text and len(content.text) == item.text_chars:
+    if not item.text and content.text:
         item.text = content.text
         changed.append("text")
     if not item.url and content.url:
@@ -298,7 +325,8 @@ def _store(*, organisation: Organisation, items: Sequence[ItemIn], assessments: 
         rows.append(Item(
             organisation=organisation, external_id=item_in.external_id, source=source, author_id=item_in.author_id,
             parent_id=item_in.parent_id, url=item_in.url if keep else "", text=item_in.text if keep else "",
-            text_chars=len(item_in.text), has_image=item_in.image is not None,
+            text_chars=len(item_in.text), content_hash=content_hash(item_in.text, item_in.image),
+            has_image=item_in.image is not None,
             image_sha256=assessment.image_sha256, image_pdq=assessment.image_pdq,
             image_pdq_quality=assessment.image_quality, image_media_type=assessment.image_type,
             image_sealed=fernet().encrypt(item_in.image) if keep and item_in.image is not None else None,

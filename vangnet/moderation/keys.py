@@ -12,6 +12,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
@@ -43,6 +44,9 @@ def create_key(*, organisation: Organisation, name: str, scopes: Iterable[str], 
         raise ValidationError(_("Choose at least one scope: %(scopes)s.") % {"scopes": ", ".join(KeyScope.values)})
     if rate_per_minute < 1:
         raise ValidationError(_("Allow at least one request per minute."))
+    if rate_per_minute > settings.VANGNET_MODERATION_MAX_KEY_RATE:
+        raise ValidationError(_("Allow at most %(limit)d requests per minute.")
+                              % {"limit": settings.VANGNET_MODERATION_MAX_KEY_RATE})
     prefix = secrets.token_hex(4)
     key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     row = PlatformKey.objects.create(organisation=organisation, name=name[:100], prefix=prefix,
@@ -69,20 +73,23 @@ def authenticate(key: str) -> PlatformKey | None:
                     organisation__is_platform=True).first())
 
 
-def take_request(key: PlatformKey) -> bool:
-    """Count one request against the key's rate per minute; False when the minute's allowance is spent.
+def take_request(key: PlatformKey, cost: int = 1) -> bool:
+    """Count ``cost`` requests against the key's rate per minute; False when the minute's allowance is spent.
 
     The counter lives on the key's row and every step is one conditional UPDATE, so concurrent
-    requests in several server processes never both take the last place.
+    requests in several server processes never both take the last places. A check with images
+    costs one more per image (decoding is what a request costs).
     """
     minute = timezone.now().replace(second=0, microsecond=0)
     rows = PlatformKey.objects.filter(pk=key.pk)
-    if rows.filter(window_start=minute, window_count__lt=key.rate_per_minute).update(
-            window_count=F("window_count") + 1):
+    room = key.rate_per_minute - cost
+    if room < 0:
+        return False
+    if rows.filter(window_start=minute, window_count__lte=room).update(window_count=F("window_count") + cost):
         return True
     if rows.filter(Q(window_start__isnull=True) | Q(window_start__lt=minute)).update(
-            window_start=minute, window_count=1):
+            window_start=minute, window_count=cost):
         return True
     # Another request opened this minute's window between the two updates: count against it.
-    return bool(rows.filter(window_start=minute, window_count__lt=key.rate_per_minute).update(
-        window_count=F("window_count") + 1))
+    return bool(rows.filter(window_start=minute, window_count__lte=room).update(
+        window_count=F("window_count") + cost))

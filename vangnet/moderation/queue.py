@@ -4,8 +4,10 @@ A task is held by at most one moderator at a time. Taking one is a single condit
 ``UPDATE … WHERE assigned_to IS NULL OR lease_expires_at < now``: on PostgreSQL a second
 moderator's update waits for the first's row lock and then finds the condition false (it
 re-reads the row), on SQLite writes are serialised; either way exactly one update counts.
-A hold lapses after ``LEASE`` so a task left open returns to the queue. An appeal is never
-offered to the moderator who made the decision appealed (DSA Art. 20(6)).
+A hold lapses after ``LEASE`` so a task left open returns to the queue. An item is held by one
+moderator at a time across its queues too (a flagged item with a notice about it): claims lock
+the item's row first. An appeal is never offered to the moderator who made the decision appealed
+(DSA Art. 20(6)).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from vangnet.accounts.choices import Permission
@@ -25,6 +27,7 @@ from .models import Appeal, Item, ReviewTask
 
 LEASE = timedelta(minutes=15)
 CANDIDATES = 25  # tasks tried per claim before looking again: others may be taking the same ones
+ROUNDS = 20
 
 
 def enqueue(*, item: Item, kind: str, severity: float, actor: Actor, appeal: Appeal | None = None) -> ReviewTask:
@@ -75,6 +78,14 @@ def claim(*, user: Any, task: ReviewTask) -> bool:
                 .update(lease_expires_at=now + LEASE)):
             task.refresh_from_db()
             return True
+        # One moderator per item, whatever the queue: the item's row lock makes claims of its tasks take turns,
+        # and a task is free only while no other task of the item is held by someone else.
+        Item.objects.select_for_update().filter(pk=task.item_id).first()
+        held_elsewhere = (ReviewTask.objects.filter(item_id=task.item_id, done_at__isnull=True,
+                                                    lease_expires_at__gte=now)
+                          .exclude(pk=task.pk).exclude(assigned_to=user).exclude(assigned_to__isnull=True))
+        if held_elsewhere.exists():
+            return False
         taken = (ReviewTask.objects.filter(pk=task.pk, done_at__isnull=True)
                  .filter(_free(now) | Q(assigned_to=user))
                  .update(assigned_to=user, assigned_at=now, lease_expires_at=now + LEASE))
@@ -93,14 +104,18 @@ def claim_next(*, user: Any, organisation: Any = None, kind: str | None = None) 
     held = tasks.filter(assigned_to=user, lease_expires_at__gte=now).first()
     if held is not None:
         return held
-    while True:
-        candidates = list(tasks.filter(_free(now))[:CANDIDATES])
+    for _round in range(ROUNDS):
+        held_by_others = ReviewTask.objects.filter(
+            item_id=OuterRef("item_id"), done_at__isnull=True, assigned_to__isnull=False,
+            lease_expires_at__gte=now).exclude(assigned_to=user)
+        candidates = list(tasks.filter(_free(now)).exclude(Exists(held_by_others))[:CANDIDATES])
         if not candidates:
             return None
         for candidate in candidates:
             if claim(user=user, task=candidate):
                 return candidate
         now = timezone.now()
+    return None  # every candidate was taken by others meanwhile, round after round: the queue is busy
 
 
 def release(*, user: Any, task: ReviewTask) -> None:

@@ -9,6 +9,7 @@ notices queue, a trusted flagger's ahead of the rest (DSA Art. 22).
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from vangnet.accounts.models import Organisation
 from vangnet.audit.services import Actor, record_event
@@ -37,6 +38,9 @@ def receive_notice(*, organisation: Organisation, external_id: str, item: checki
                                           source=ItemSource.NOTICE)[0].item
         else:
             checking.validate([item])
+            if not checking.same_content(stored, item):
+                raise checking.BatchRefused({0: {"id": [_("An item with this id was checked before with other "
+                                                         "content; give a new id.")]}}, code="item_exists")
             checking.keep_content(item=stored, content=item)
         try:
             with transaction.atomic():

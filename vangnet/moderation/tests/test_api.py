@@ -241,3 +241,81 @@ def test_any_texts_in_a_valid_envelope_are_scored_or_refused_whole(client, key, 
 def test_an_appeal_names_its_decision_by_a_json_integer(client, key, number: Any, status: int) -> None:
     answer = post(client, key, {"id": "ap", "decision": number, "reason": "Not fair"}, "/api/v1/moderation/appeals")
     assert answer.status_code == status, answer.content
+
+
+def flat_png(side: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (side, side), (200, 10, 10)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_images_are_bounded_in_pixels_each_and_per_batch(client, key) -> None:
+    answer = post(client, key, {"items": [{"id": "big", "image": b64(flat_png(3500))}]}, HTTP_ACCEPT_LANGUAGE="en")
+    assert answer.status_code == 400 and "12 megapixels" in answer.json()["errors"]["items.0.image"][0]
+    many = [{"id": f"i{n}", "image": b64(flat_png(3000))} for n in range(12)]  # 9 MP each: 108 MP together
+    answer = post(client, key, {"items": many}, HTTP_ACCEPT_LANGUAGE="en")
+    assert answer.status_code == 400 and "items.11.image" in answer.json()["errors"]
+    assert "items.10.image" not in answer.json()["errors"] and not Item.objects.exists()
+
+
+def test_every_request_with_a_valid_key_counts_even_an_invalid_one_and_images_count_more(client, platform,
+                                                                                       monkeypatch) -> None:
+    moment = timezone.now().replace(second=30)
+    monkeypatch.setattr(keys.timezone, "now", lambda: moment)
+    row, slow = keys.create_key(organisation=platform, name="slow", scopes=["check"], actor=ACTOR, rate_per_minute=4)
+    assert post(client, slow, {"items": []}).status_code == 400
+    assert post(client, slow, "{not json").status_code == 400
+    two_images = {"items": [{"id": "a", "image": b64(textured_jpeg(1))}, {"id": "b", "image": b64(textured_jpeg(2))}]}
+    refused = post(client, slow, two_images)  # 1 for the request + 2 for its images > the 1 left
+    assert refused.status_code == 429 and not Item.objects.exists()
+    assert post(client, slow, {"items": [{"id": "c", "text": BENIGN}]}).status_code == 200  # the 4th and last
+    assert post(client, slow, {"items": [{"id": "d", "text": BENIGN}]}).status_code == 429
+
+
+def test_a_keys_rate_has_a_ceiling(platform, settings) -> None:
+    from django.core.exceptions import ValidationError
+
+    settings.VANGNET_MODERATION_MAX_KEY_RATE = 1000
+    with pytest.raises(ValidationError):
+        keys.create_key(organisation=platform, name="greedy", scopes=["check"], actor=ACTOR, rate_per_minute=1001)
+
+
+def test_the_same_id_with_other_text_of_the_same_length_conflicts(client, key) -> None:
+    assert post(client, key, {"items": [{"id": "s", "text": "Lovely weather today."}]}).status_code == 200
+    assert Item.objects.get(external_id="s").text == ""  # allowed: the text was not kept
+    other = post(client, key, {"items": [{"id": "s", "text": "I will kill you, cow!"}]})  # same length
+    assert other.status_code == 409 and other.json()["code"] == "item_exists"
+    notice = post(client, key, {"id": "n-s", "item": {"id": "s", "text": "I will kill you, cow!"},
+                                "explanation": "A threat."}, NOTICES)
+    assert notice.status_code == 409 and Item.objects.get(external_id="s").text == ""
+
+
+@pytest.mark.parametrize("value, status", [
+    ("2026-12-01T21:15:00+01:00", 200), ("2026-12-01t21:15:00z", 200), ("2026-12-01T21:15:00.123456789Z", 200),
+    ("2026-12-01", 400), ("2026-12-01T21:15:00", 400), ("yesterday", 400), ("9999-01-01T00:00:00Z", 400),
+    ("2026-02-30T10:00:00Z", 400)])
+def test_posted_at_is_an_rfc_3339_moment_not_in_the_future(client, key, value: str, status: int) -> None:
+    answer = post(client, key, {"items": [{"id": "d", "text": THREAT, "posted_at": value}]})
+    assert answer.status_code == status, answer.content
+    if status == 400:
+        assert "items.0.posted_at" in answer.json()["errors"] and not Item.objects.exists()
+    else:
+        assert Item.objects.get(external_id="d").content_date.year == 2026
+
+
+@pytest.mark.parametrize("field", ["author_id", "parent_id", "url", "text"])
+def test_a_nul_character_is_refused_as_the_document_says(client, key, field: str) -> None:
+    item = {"id": "z", "text": "hallo", field: "u\x00x"}
+    answer = post(client, key, {"items": [item]})
+    assert answer.status_code == 400 and f"items.0.{field}" in answer.json()["errors"]
+    assert not Item.objects.exists()
+
+
+def test_a_body_over_the_moderation_limit_is_refused_with_that_limit(client, key, settings) -> None:
+    answer = client.post(CHECK, data=b"{}", content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}",
+                         CONTENT_LENGTH=str(17 * 2**20), HTTP_ACCEPT_LANGUAGE="en")
+    assert answer.status_code == 413 and "16 MB" in answer.json()["detail"]

@@ -125,3 +125,59 @@ def test_under_concurrency_no_task_has_two_moderators(platform) -> None:
     assert len(task_ids) == 20 and len(set(task_ids)) == 20  # every task once, none twice
     assert Event.objects.filter(event_type=ModerationEvent.TASK_CLAIMED).count() == 20
     assert ReviewTask.objects.filter(done_at__isnull=True).count() == 0
+
+
+@pytest.mark.django_db
+def test_an_item_is_held_by_one_moderator_across_its_queues(platform, moderator, second_moderator) -> None:
+    item = make_item(platform, "both")
+    flagged = queue.enqueue(item=item, kind=TaskKind.FLAGGED, severity=0.9, actor=ACTOR)
+    notice = queue.enqueue(item=item, kind=TaskKind.NOTICE, severity=0.5, actor=ACTOR)
+    other = queue.enqueue(item=make_item(platform, "other"), kind=TaskKind.NOTICE, severity=0.1, actor=ACTOR)
+    assert queue.claim(user=moderator, task=flagged)
+    assert not queue.claim(user=second_moderator, task=notice)  # the same item, in the other queue
+    assert queue.claim_next(user=second_moderator, kind=TaskKind.NOTICE).pk == other.pk  # skips it, no endless loop
+    assert queue.claim(user=moderator, task=notice)  # she may hold both
+    queue.complete(task=flagged)
+    queue.release(user=moderator, task=notice)
+    assert queue.claim(user=second_moderator, task=notice)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrency needs PostgreSQL")
+def test_under_concurrency_no_item_has_two_moderators_across_queues(platform) -> None:
+    moderators = [make_user(f"q{i}", organisation=platform, role=Role.MODERATOR) for i in range(6)]
+    for i in range(8):
+        item = make_item(platform, f"both{i}")
+        for kind in (TaskKind.FLAGGED, TaskKind.NOTICE, TaskKind.APPEAL):
+            ReviewTask.objects.create(organisation=platform, item=item, kind=kind, severity=0.5)
+    holding: dict[int, int] = {}
+    violations: list[tuple[int, int, int]] = []
+    done: list[int] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(moderators))
+
+    def work(user: Any) -> None:
+        try:
+            barrier.wait()
+            while True:
+                task = queue.claim_next(user=user, organisation=platform)
+                if task is None:
+                    return
+                with lock:
+                    if holding.get(task.item_id, user.pk) != user.pk:
+                        violations.append((task.item_id, holding[task.item_id], user.pk))
+                    holding[task.item_id] = user.pk
+                with lock:  # let go in the bookkeeping before the database, so no false alarm
+                    del holding[task.item_id]
+                    done.append(task.pk)
+                queue.complete(task=task)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(user,)) for user in moderators]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert violations == []
+    assert len(done) == 24 and len(set(done)) == 24
