@@ -181,3 +181,22 @@ def test_under_concurrency_no_item_has_two_moderators_across_queues(platform) ->
         thread.join(60)
     assert violations == []
     assert len(done) == 24 and len(set(done)) == 24
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrency needs PostgreSQL")
+def test_the_same_new_id_sent_twice_at_once_is_stored_once_and_both_answered(platform) -> None:
+    from vangnet.common.testing import at_the_same_moment
+    from vangnet.moderation import checking
+
+    text = "I will find you and hurt you tonight"
+
+    def send(_n: int) -> str:
+        [result] = checking.check_items(organisation=platform, actor=ACTOR,
+                                        items=[checking.ItemIn(external_id="dup", text=text)])
+        return result.assessment.verdict.action
+
+    actions = at_the_same_moment(4, send)
+    assert len(set(actions)) == 1  # every answer the same, the replays included
+    assert Item.objects.filter(external_id="dup").count() == 1
+    assert ReviewTask.objects.filter(item__external_id="dup").count() == 1
