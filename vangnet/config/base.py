@@ -172,6 +172,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 VANGNET_MODERATION_MAX_BODY_BYTES = env_int("VANGNET_MODERATION_MAX_BODY_BYTES", 16 * 1024 * 1024)
 # The shared hash bank that removed intimate images of adults join (hashes only), for platforms to match.
 VANGNET_NCII_BANK = env_str("VANGNET_NCII_BANK", "ncii")
+# Moderation retention (moderation.retention): content of decided items, notices and appeals; item rows.
+VANGNET_MODERATION_CONTENT_DAYS = env_int("VANGNET_MODERATION_CONTENT_DAYS", 200)
+VANGNET_MODERATION_HISTORY_DAYS = env_int("VANGNET_MODERATION_HISTORY_DAYS", 365)
 # The most requests per minute a platform key may be given (a policy manager sets each key's own rate).
 VANGNET_MODERATION_MAX_KEY_RATE = env_int("VANGNET_MODERATION_MAX_KEY_RATE", 6000)
 VANGNET_LARGE_JSON_BODIES = {"/api/v1/moderation/": VANGNET_MODERATION_MAX_BODY_BYTES}

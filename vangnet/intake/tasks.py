@@ -37,16 +37,20 @@ def send_receipt(*, report_id: int, sealed_secret: str = "") -> bool:
 @task()
 def apply_retention_daily() -> dict[str, int]:
     """Every night: erase personal data of long-closed cases, purge evidence files whose period ended
-    (both skip cases on legal hold), and drop expired Idempotency-Key answers."""
+    (both skip cases on legal hold), drop expired Idempotency-Key answers, and apply the moderation
+    engine's retention (``moderation.retention``)."""
     from vangnet.audit.services import Actor
     from vangnet.evidence.services import purge_expired_evidence
 
     from .idempotency import prune_expired_keys
     from .services import apply_retention
 
+    from vangnet.moderation.retention import apply_moderation_retention
+
     actor = Actor.system("retention")
     return {"cases": apply_retention(actor=actor), "evidence": purge_expired_evidence(actor=actor),
-            "idempotency_keys": prune_expired_keys()}
+            "idempotency_keys": prune_expired_keys(),
+            **{f"moderation_{kind}": n for kind, n in apply_moderation_retention(actor=actor).items()}}
 
 
 @cron("15 * * * *")

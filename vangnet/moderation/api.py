@@ -145,8 +145,9 @@ class NoticeIn(Schema):
     explanation: str = Field(..., min_length=1, max_length=5000, pattern="^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$",
                              description="Why the notifier thinks it is illegal or against your terms (DSA Art. "
                                          "16(2)(a)); not only white space.")
-    notifier_name: str = _text("", 200, "Optional (never needed for child sexual abuse material).")
-    notifier_email: str = _text("", 254, "Optional; empty or an e-mail address.")
+    notifier_name: str = _text("", 200, "Optional (never needed for child sexual abuse material). Checked, not "
+                                        "kept: your platform tells the notifier the decision (DSA Art. 16(5)).")
+    notifier_email: str = _text("", 254, "Optional; empty or an e-mail address. Checked, not kept.")
 
     @field_validator("notifier_name", "notifier_email")
     @classmethod
@@ -317,8 +318,8 @@ def notice(request: HttpRequest, payload: NoticeIn) -> HttpResponse:
         try:
             stored = user_notices.receive_notice(
                 organisation=key.organisation, external_id=payload.id, item=_item_in(payload.item),
-                label=payload.label or "", explanation=payload.explanation, notifier_name=payload.notifier_name,
-                notifier_email=payload.notifier_email, trusted_flagger=payload.trusted_flagger, actor=_actor(key))
+                label=payload.label or "", explanation=payload.explanation, trusted_flagger=payload.trusted_flagger,
+                actor=_actor(key))
         except checking.BatchRefused as error:
             return _refused(request, error, "item.") if error.code != "item_exists" else problem(
                 request, 409, "item_exists", _("An item with this id was checked before with other content."))

@@ -146,3 +146,4 @@ class ModerationEvent(models.TextChoices):
     THREAT_ALERT_HANDLED = "moderation.threat_alert_handled", _("Threat alert handled")
     WEBHOOK_CHANGED = "moderation.webhook_changed", _("Webhook changed")
     WEBHOOK_GAVE_UP = "moderation.webhook_gave_up", _("Webhook delivery given up")
+    RETENTION_APPLIED = "moderation.retention_applied", _("Moderation data past its retention period erased")

@@ -4,6 +4,10 @@ A notice is about an item: one the platform checked before (found by its id) or 
 which is then checked like any other (scores and matches for the moderator) and kept in full
 whatever its scores, because a person asked for a decision on it. The notice goes to the
 notices queue, a trusted flagger's ahead of the rest (DSA Art. 22).
+
+The notifier's name and e-mail are checked but not kept: the platform that received the notice
+confirms it and tells her the decision (Art. 16(4)-(5)), with the notice ids the decision's
+webhook names; vangnet needs neither.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ class NoticeExists(Exception):
 
 
 def receive_notice(*, organisation: Organisation, external_id: str, item: checking.ItemIn, label: str,
-                   explanation: str, notifier_name: str, notifier_email: str, trusted_flagger: bool,
+                   explanation: str, trusted_flagger: bool,
                    actor: Actor) -> UserNotice:
     if UserNotice.objects.filter(organisation=organisation, external_id=external_id).exists():
         raise NoticeExists(external_id)
@@ -46,7 +50,7 @@ def receive_notice(*, organisation: Organisation, external_id: str, item: checki
             with transaction.atomic():
                 notice = UserNotice.objects.create(
                     organisation=organisation, external_id=external_id, item=stored, label=label,
-                    explanation=explanation, notifier_name=notifier_name, notifier_email=notifier_email,
+                    explanation=explanation,
                     trusted_flagger=trusted_flagger)
         except IntegrityError as exc:  # the same notice sent twice at once
             raise NoticeExists(external_id) from exc

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from vangnet.moderation.retention import KINDS
 from vangnet.common.scheduling import scheduled_jobs
 
 
@@ -63,7 +64,8 @@ def test_housekeeping_tasks_do_their_work(submit, settings) -> None:
     report.case.status = "closed"
     report.case.closed_at = timezone.now() - timedelta(days=settings.VANGNET_RETENTION_DAYS + 1)
     report.case.save(update_fields=["status", "closed_at"])
-    assert intake_tasks.apply_retention_daily.call() == {"cases": 1, "evidence": 0, "idempotency_keys": 0}
+    assert intake_tasks.apply_retention_daily.call() == {"cases": 1, "evidence": 0, "idempotency_keys": 0,
+        **{f"moderation_{kind}": 0 for kind in KINDS}}
     report.refresh_from_db()
     assert report.description == "" and report.erased_at is not None
 

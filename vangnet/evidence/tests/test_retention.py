@@ -11,6 +11,7 @@ from django.db import connection
 from django.utils import timezone
 from PIL import Image
 
+from vangnet.moderation.retention import KINDS
 from vangnet.audit.models import Event
 from vangnet.audit.selectors import verify_chain
 from vangnet.audit.services import Actor, chain_all_pending
@@ -160,7 +161,8 @@ def test_a_legal_hold_blocks_every_purge_until_it_is_lifted(evidence, case_owner
                                  actor=Actor.staff(case_owner))
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert intake_tasks.apply_retention_daily.call() == {"cases": 0, "evidence": 0, "idempotency_keys": 0}
+        assert intake_tasks.apply_retention_daily.call() == {"cases": 0, "evidence": 0, "idempotency_keys": 0,
+        **{f"moderation_{kind}": 0 for kind in KINDS}}
     assert len(_files(vault_folder)) == 3, "no evidence file went"
     report.refresh_from_db()
     assert report.erased_at is None and report.description, "her report is kept"
