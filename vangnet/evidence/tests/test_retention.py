@@ -172,7 +172,8 @@ def test_a_legal_hold_blocks_every_purge_until_it_is_lifted(evidence, case_owner
 
     case_services.lift_legal_hold(case=case, actor=Actor.staff(supervisor))
     with django_capture_on_commit_callbacks(execute=True):
-        assert intake_tasks.apply_retention_daily.call() == {"cases": 1, "evidence": 3, "idempotency_keys": 0}
+        assert intake_tasks.apply_retention_daily.call() == {"cases": 1, "evidence": 3, "idempotency_keys": 0,
+                                                             **{f"moderation_{kind}": 0 for kind in KINDS}}
     assert _files(vault_folder) == set()
     report.refresh_from_db()
     assert report.erased_at is not None and report.description == ""
