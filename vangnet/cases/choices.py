@@ -70,6 +70,8 @@ class CaseEvent(models.TextChoices):
     ERASED = "case.erased", _("Case texts erased after the retention period")
     LEGAL_HOLD_SET = "case.legal_hold_set", _("Legal hold set")
     LEGAL_HOLD_LIFTED = "case.legal_hold_lifted", _("Legal hold lifted")
+    NCII_CONSENT_GIVEN = "case.ncii_consent_given", _("Consent recorded: removed images may join the NCII bank")
+    NCII_CONSENT_WITHDRAWN = "case.ncii_consent_withdrawn", _("Consent withdrawn: images taken out of the NCII bank")
 
 
 @register_event_types

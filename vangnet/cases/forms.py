@@ -66,3 +66,12 @@ class LegalHoldForm(UnicodeSafeForm):
 
 class LiftLegalHoldForm(UnicodeSafeForm):
     confirm = forms.BooleanField(label=_("Yes: from tomorrow's housekeeping on, the retention periods apply again"))
+
+
+class NciiConsentForm(UnicodeSafeForm):
+    """Her answer to the NCII bank, as the handler records it; the service checks who may and for which case."""
+
+    consent = forms.TypedChoiceField(
+        label=_("Her answer"), widget=forms.RadioSelect, coerce=lambda value: value == "yes",
+        choices=[("yes", _("She agrees: hashes of images a provider removed may join the NCII bank")),
+                 ("no", _("She does not agree, or she withdraws her consent"))])

@@ -20,6 +20,11 @@ class Case(models.Model):
     case owner ("regiehouder") is the fixed contact person. A legal hold ("bewaarplicht", e.g.
     while police investigate) stops every retention period: its reason, who set it and since
     when are kept together, all or none (``cases.services.set_legal_hold``).
+
+    For a case about intimate imagery of an adult, the victim may consent to the hashes of
+    images a provider removed joining the shared NCII bank that platforms match against (as
+    StopNCII asks her first): when and by which staff member her consent was recorded, all or
+    none; without it nothing of the case joins that bank (``cases.services.set_ncii_consent``).
     """
 
     organisation = models.ForeignKey("accounts.Organisation", verbose_name=_("organisation"),
@@ -44,6 +49,11 @@ class Case(models.Model):
         help_text=_("While a case is on legal hold, no retention period deletes anything of it."))
     legal_hold_set_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("legal hold set by"), null=True,
                                           blank=True, on_delete=models.PROTECT, related_name="+")
+    ncii_consent_at = models.DateTimeField(
+        _("NCII bank: consent recorded at"), null=True, blank=True,
+        help_text=_("She agreed that hashes of intimate images a provider removed join the shared NCII bank."))
+    ncii_consent_by = models.CharField(_("NCII bank: consent recorded by"), max_length=150, blank=True,
+                                       help_text=_("The username of the staff member who recorded it."))
 
     objects = RestrictedQuerySet.as_manager()
     organisation_path = "organisation"
@@ -56,7 +66,11 @@ class Case(models.Model):
         constraints = [models.CheckConstraint(
             condition=(models.Q(legal_hold_set_at__isnull=True, legal_hold_reason="")
                        | (models.Q(legal_hold_set_at__isnull=False) & ~models.Q(legal_hold_reason=""))),
-            name="case_legal_hold_has_reason")]
+            name="case_legal_hold_has_reason"),
+            models.CheckConstraint(
+                condition=(models.Q(ncii_consent_at__isnull=True, ncii_consent_by="")
+                           | (models.Q(ncii_consent_at__isnull=False) & ~models.Q(ncii_consent_by=""))),
+                name="case_ncii_consent_has_who")]
 
     def __str__(self) -> str:
         return self.reference
@@ -64,6 +78,10 @@ class Case(models.Model):
     @property
     def on_legal_hold(self) -> bool:
         return self.legal_hold_set_at is not None
+
+    @property
+    def has_ncii_consent(self) -> bool:
+        return self.ncii_consent_at is not None
 
 
 class TriageRule(models.Model):

@@ -150,6 +150,22 @@ def may_manage_legal_hold(*, user: User | AnonymousUser, case: Case) -> bool:
     return (owner and Permission.WORK_CASES in permissions) or Permission.ASSIGN in permissions
 
 
+def concerns_adult_sexual_imagery(*, case: Case) -> bool:
+    """A case about sexual imagery of an adult: some report names a form of violence with sexual imagery,
+    and none is about a minor. Only such a case may ask the victim's consent for the shared NCII bank;
+    a minor's material goes the child-abuse hotline's way, never into a bank platforms read.
+    """
+    from vangnet.evidence.services import concerns_minor_sexual_imagery
+
+    return (case.reports.filter(forms__involves_sexual_imagery=True).exists()
+            and not concerns_minor_sexual_imagery(case))
+
+
+def may_manage_ncii_consent(*, user: User | AnonymousUser, case: Case) -> bool:
+    """Who records or withdraws the victim's consent to the NCII bank: the same people as for a legal hold."""
+    return may_manage_legal_hold(user=user, case=case)
+
+
 def cases_past_retention(*, closed_before: datetime) -> QuerySet[Case]:
     """Closed cases whose texts have not been erased yet, closed before the cut-off, not on legal hold.
 

@@ -350,6 +350,48 @@ def lift_legal_hold(*, case: Case, actor: Actor) -> Case:
     return case
 
 
+@transaction.atomic
+def set_ncii_consent(*, case: Case, consent: bool, actor: Actor) -> Case:
+    """Record that the victim consents to the NCII bank, or that she withdraws her consent.
+
+    With her consent, the hashes (never the images) of intimate images a provider removed join
+    the shared NCII bank that platforms match against, so a re-upload elsewhere is recognised
+    (``notices.reupload``); images removed before she consented join now. Offered only for a case
+    about sexual imagery of an adult (``selectors.concerns_adult_sexual_imagery``), never a
+    minor's. Withdrawing takes every hash of the case (and of cases merged into it) out of the
+    shared banks again, each removal logged. For the same people as a legal hold.
+    """
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if actor.user is None or not selectors.may_manage_ncii_consent(user=actor.user, case=case):
+        raise PermissionDenied(_("You may not do this for this case."))
+    if consent:
+        if case.has_ncii_consent:
+            raise ValidationError({"consent": _("Her consent is already recorded.")})
+        if not selectors.concerns_adult_sexual_imagery(case=case):
+            raise ValidationError({"consent": _(
+                "Only a case about intimate images of an adult can feed the NCII bank.")})
+        case.ncii_consent_at, case.ncii_consent_by = timezone.now(), actor.user.get_username()
+        case.save(update_fields=["ncii_consent_at", "ncii_consent_by", "updated_at"])
+        record_event(actor=actor, event_type=CaseEvent.NCII_CONSENT_GIVEN, subject=case, data={})
+        from vangnet.notices.reupload import feed_ncii
+
+        feed_ncii(case, actor)
+        return case
+    if not case.has_ncii_consent:
+        raise ValidationError({"consent": _("No consent is recorded for this case.")})
+    assert case.ncii_consent_at is not None
+    data = {"given_at": case.ncii_consent_at.isoformat(), "given_by": case.ncii_consent_by}
+    case.ncii_consent_at, case.ncii_consent_by = None, ""
+    case.save(update_fields=["ncii_consent_at", "ncii_consent_by", "updated_at"])
+    from vangnet.hashing.services import remove_case_entries
+
+    merged = list(Case.objects.filter(merged_into=case).values_list("pk", flat=True))
+    removed = remove_case_entries(case_ids=[case.pk, *merged], actor=actor)
+    record_event(actor=actor, event_type=CaseEvent.NCII_CONSENT_WITHDRAWN, subject=case,
+                 data={**data, "hashes_removed": removed})
+    return case
+
+
 RULE_FIELDS = ("name", "conditions", "priority", "required_steps", "is_active", "order")
 
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:case_id>/split/", views.split, name="split"),
     path("<int:case_id>/legal-hold/", views.set_legal_hold, name="legal_hold"),
     path("<int:case_id>/legal-hold/lift/", views.lift_legal_hold, name="lift_legal_hold"),
+    path("<int:case_id>/ncii-consent/", views.ncii_consent, name="ncii_consent"),
     path("<int:case_id>/evidence/", views.add_evidence, name="add_evidence"),
     path("<int:case_id>/evidence/export/", views.export_evidence, name="export_evidence"),
     path("<int:case_id>/evidence/<int:item_id>/view/", views.view_evidence, name="view_evidence"),

@@ -33,7 +33,7 @@ from vangnet.taxonomy.selectors import active_forms
 
 from . import selectors, services
 from .forms import (AssignOwnerForm, EvidenceUploadForm, LegalHoldForm, LiftLegalHoldForm, MergeForm, MessageForm,
-                    NoteForm, QueueFilterForm, ReferralForm, SplitForm, StatusForm)
+                    NciiConsentForm, NoteForm, QueueFilterForm, ReferralForm, SplitForm, StatusForm)
 from .models import Case
 
 
@@ -77,6 +77,8 @@ def _case_forms(request: HttpRequest, case: Case, data: Any = None, active: str 
         "hold": LegalHoldForm(data if active == "hold" else None, prefix="hold",
                               initial={"reason": case.legal_hold_reason}),
         "lift": LiftLegalHoldForm(data if active == "lift" else None, prefix="lift"),
+        "ncii": NciiConsentForm(data if active == "ncii" else None, prefix="ncii",
+                                initial={"consent": "yes" if case.has_ncii_consent else "no"}),
     }
     forms["assign"].fields["owner"].choices = [(str(m.user_id), m.user.get_username())
                                                for m in selectors.possible_owners(user=request.user, case=case)]
@@ -111,10 +113,19 @@ def _render_case(request: HttpRequest, case: Case, forms: dict[str, Any], status
         "perms": permissions_for_user(user=request.user, organisation_id=case.organisation_id),
         "Permission": Permission, "active_action": active,
         "may_hold": selectors.may_manage_legal_hold(user=request.user, case=case),
+        **_ncii_context(request, case),
         **captures_context(user=request.user, case=case),
         **notices_context(user=request.user, case=case, forms=notice_forms),
         **availability_context(user=request.user, case=case),
     }, status=status)
+
+
+def _ncii_context(request: HttpRequest, case: Case) -> dict[str, Any]:
+    """Whether the page shows the NCII bank's consent (a case about intimate images of an adult, or one
+    whose consent is still recorded) and whether this user may record or withdraw it."""
+    shown = case.has_ncii_consent or selectors.concerns_adult_sexual_imagery(case=case)
+    return {"ncii_shown": shown,
+            "may_ncii": shown and selectors.may_manage_ncii_consent(user=request.user, case=case)}
 
 
 def _evidence_with_custody(request: HttpRequest, case: Case) -> list[EvidenceItem]:
@@ -214,6 +225,13 @@ def _lift(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
     return _("Legal hold lifted.")
 
 
+def _ncii(request: HttpRequest, case: Case, data: dict[str, Any]) -> str:
+    services.set_ncii_consent(case=case, consent=data["consent"], actor=_actor(request))
+    if data["consent"]:
+        return _("Her consent is recorded: hashes of images a provider removes join the NCII bank.")
+    return _("Her consent is withdrawn: the hashes of this case are out of the NCII bank.")
+
+
 assign = _case_action("assign", _assign)
 change_status = _case_action("status", _status)
 add_note = _case_action("note", _note)
@@ -223,6 +241,7 @@ merge = _case_action("merge", _merge)
 split = _case_action("split", _split)
 set_legal_hold = _case_action("hold", _hold)
 lift_legal_hold = _case_action("lift", _lift)
+ncii_consent = _case_action("ncii", _ncii)
 
 
 @login_required

@@ -149,12 +149,24 @@ def _with_bom(lines: Any) -> Any:
 
 @admin.register(BankEntry)
 class BankEntryAdmin(admin.ModelAdmin):
-    """The hashes of the banks one may see; added by import or by the services, removed here (logged)."""
+    """The hashes of the banks one may see; added by import or by the services, removed here (logged).
 
-    list_display = ["pk", "bank", "sha256", "pdq", "pdq_quality", "label", "case", "added_at", "added_by"]
+    The case an entry came from is shown for a bank of an organisation only: a shared bank (the
+    NCII bank) keeps its case for vangnet's own use (taking the hashes out when consent is
+    withdrawn), not for the other organisations that see the bank.
+    """
+
+    list_display = ["pk", "bank", "sha256", "pdq", "pdq_quality", "label", "source_case", "added_at", "added_by"]
     search_fields = ["sha256", "pdq", "label"]
     list_select_related = ["bank", "case"]
-    readonly_fields = ["bank", "sha256", "pdq", "pdq_quality", "label", "case", "added_at", "added_by"]
+    readonly_fields = ["bank", "sha256", "pdq", "pdq_quality", "label", "source_case", "added_at", "added_by"]
+    fields = ("bank", "sha256", "pdq", "pdq_quality", "label", "source_case", "added_at", "added_by")
+
+    @admin.display(description=_("case"))
+    def source_case(self, obj: BankEntry) -> str:
+        if obj.bank.organisation_id is None or obj.case is None:
+            return "—"
+        return str(obj.case)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[BankEntry]:
         return entries_for_user(request.user)

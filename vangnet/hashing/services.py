@@ -91,15 +91,17 @@ def add_entry(*, bank: Bank, actor: Actor, sha256: str | None = None, pdq: str |
               pdq_quality: int | None = None, label: str = "", case: Any = None) -> BankEntry | None:
     """Add a file's hashes to a bank; a hash the bank holds already is left out. None when both were there.
 
-    ``case`` (where the hashes came from) must be one of the bank's organisation; a shared bank
-    keeps no case.
+    ``case`` (where the hashes came from) must be one of the bank's organisation. A shared bank
+    (no organisation) may keep a case too, on vangnet's side only, so that the case's hashes can
+    be taken out again (``remove_case_entries``): neither matching, nor the CSV export, nor the
+    admin shows a shared bank's case to anyone.
     """
     sha256, pdq = normalise_hash(sha256, HashType.SHA256), normalise_hash(pdq, HashType.PDQ)
     if sha256 is None and pdq is None:
         raise ValidationError(_("Give a SHA-256 or a PDQ hash."))
     if pdq_quality is not None and not 0 <= pdq_quality <= 100:
         raise ValidationError({"pdq_quality": _("The PDQ quality is a number from 0 to 100.")})
-    if case is not None and case.organisation_id != bank.organisation_id:
+    if case is not None and bank.organisation_id is not None and case.organisation_id != bank.organisation_id:
         raise ValidationError({"case": _("The case belongs to another organisation than the bank.")})
     bump_version(bank)  # first: the bank's writers take turns from here on
     if sha256 is not None and bank.entries.filter(sha256=sha256).exists():
@@ -134,12 +136,28 @@ def add_item_to_bank(*, bank: Bank, item: Any, label: str, actor: Actor) -> Bank
     """Add an evidence item's hashes (SHA-256, and PDQ with its quality for an image) to a bank.
 
     For the re-upload watch: the hashes of a removed item join its case's bank. The entry
-    names the item's case when the bank is its organisation's; into a bank of another
-    organisation it is refused, into a shared bank it goes without the case.
+    names the item's case; into a bank of another organisation it is refused. Into a shared
+    bank it goes with the case kept on our side only (see ``add_entry``): the caller gives an
+    empty label there, so nothing that platforms read points to the case.
     """
     case = item.case
     if bank.organisation_id is not None and bank.organisation_id != case.organisation_id:
         raise ValidationError({"bank": _("This bank belongs to another organisation.")})
     return add_entry(bank=bank, actor=actor, sha256=item.sha256 or None, pdq=item.pdq or None,
-                     pdq_quality=item.pdq_quality, label=label,
-                     case=case if bank.organisation_id is not None else None)
+                     pdq_quality=item.pdq_quality, label=label, case=case)
+
+
+@transaction.atomic
+def remove_case_entries(*, case_ids: list[int], actor: Actor) -> int:
+    """Take every hash that came from these cases out of the shared banks (each removal logged); how many.
+
+    For a withdrawn consent to the NCII bank: what her case put into a bank that platforms read
+    comes out again. The banks of organisations (a case's own re-upload bank) are left alone.
+    """
+    entries = (BankEntry.objects.filter(case_id__in=case_ids, bank__organisation__isnull=True)
+               .select_related("bank").order_by("bank_id", "id"))
+    count = 0
+    for entry in entries:
+        remove_entry(entry=entry, actor=actor)
+        count += 1
+    return count

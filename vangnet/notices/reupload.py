@@ -7,6 +7,7 @@ alerted and drafts a new notice in one click.
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from .choices import NoticeEvent
 from .models import Notice, ReuploadAlert
 
 ACTOR = Actor.system("re-upload watch")
+logger = logging.getLogger(__name__)
 
 
 def case_bank(case: Any, actor: Actor) -> Bank:
@@ -38,7 +40,9 @@ def ncii_bank(actor: Actor) -> Bank | None:
 
     It holds hashes only, shared with every organisation and matched by the platforms whose
     moderation policy names it, so an image a provider removed is recognised when it is posted
-    elsewhere (as StopNCII does). Empty setting: no such bank.
+    elsewhere (as StopNCII does). Empty setting: no such bank. Only a shared bank (of no
+    organisation and no case) is used: a bank of an organisation that happens to carry the slug
+    gets nothing, with a warning in the log.
     """
     slug = settings.VANGNET_NCII_BANK
     if not slug:
@@ -47,46 +51,78 @@ def ncii_bank(actor: Actor) -> Bank | None:
     if bank is None:
         bank = bank_services.create_bank(
             slug=slug, name="NCII: intimate images removed on notice", organisation=None, actor=actor,
-            description="Hashes (never images) of intimate images that a provider removed after a notice; "
-                        "fed by the re-upload watch, matched by platforms whose policy names it.")
+            description="Hashes (never images) of intimate images that a provider removed after a notice, with the "
+                        "victim's consent; fed by the re-upload watch, matched by platforms whose policy names it.")
+    elif bank.organisation_id is not None or bank.case_id is not None:
+        logger.warning("The NCII bank %r is not a shared bank (it belongs to an organisation or a case): "
+                       "nothing joins it.", slug)
+        return None
     return bank
 
 
 def _feeds_ncii(case: Any) -> bool:
-    """A case about sexual imagery of an adult: its removed images may join the shared NCII bank.
+    """A case about sexual imagery of an adult whose victim consented: its removed images may join the NCII bank.
 
     Never a minor's: that material goes the child-abuse hotline's way, not into a bank platforms read.
+    Never without her consent (``cases.services.set_ncii_consent``), recorded before the removal or
+    later (``feed_ncii``).
     """
-    from vangnet.evidence.services import concerns_minor_sexual_imagery
+    from vangnet.cases.selectors import concerns_adult_sexual_imagery
 
-    return (case.reports.filter(forms__involves_sexual_imagery=True).exists()
-            and not concerns_minor_sexual_imagery(case))
+    return case.ncii_consent_at is not None and concerns_adult_sexual_imagery(case=case)
+
+
+def _to_ncii(notice: Notice, items: list[EvidenceItem], actor: Actor) -> int:
+    """The images among ``items`` join the shared NCII bank if the notice's case feeds it; how many."""
+    from .services import _event
+
+    images = [item for item in items if item.pdq]
+    shared = ncii_bank(actor) if images and _feeds_ncii(notice.case) else None
+    if shared is None:
+        return 0
+    for item in images:
+        # Labelled by the bank alone: the case's reference stays with the case (the entry's case
+        # is kept on our side only, for a withdrawal of her consent).
+        bank_services.add_item_to_bank(bank=shared, item=item, label="", actor=actor)
+    _event(notice, actor, NoticeEvent.WATCHED, items=len(images), bank=shared.slug)
+    return len(images)
+
+
+def _removed_items(notice: Notice) -> list[EvidenceItem]:
+    return list({item.pk: item for url in notice.urls.all() for item in url.evidence.all() if item.sha256}.values())
 
 
 def watch_removed(notice: Notice, actor: Actor) -> int:
     """The evidence of a notice the provider acted on joins the case's bank; returns how many hashes.
 
-    Images of a case about intimate imagery of an adult also join the shared NCII bank (``ncii_bank``).
+    Images of a case about intimate imagery of an adult also join the shared NCII bank (``ncii_bank``)
+    when the victim consented (``_feeds_ncii``).
     """
     from .services import _event
 
-    items = {item.pk: item for url in notice.urls.all() for item in url.evidence.all() if item.sha256}
+    items = _removed_items(notice)
     if not items:
         return 0
     bank = case_bank(notice.case, actor)
     added = 0
-    for item in items.values():
+    for item in items:
         if bank_services.add_item_to_bank(bank=bank, item=item, label=notice.reference, actor=actor) is not None:
             added += 1
-    shared = ncii_bank(actor) if _feeds_ncii(notice.case) else None
-    images = [item for item in items.values() if item.pdq]
-    if shared is not None and images:
-        for item in images:
-            # Labelled by the bank alone: the case's reference stays with the case.
-            bank_services.add_item_to_bank(bank=shared, item=item, label="", actor=actor)
-        _event(notice, actor, NoticeEvent.WATCHED, items=len(images), bank=shared.slug)
+    _to_ncii(notice, items, actor)
     _event(notice, actor, NoticeEvent.WATCHED, items=len(items), bank=bank.slug)
     return added
+
+
+def feed_ncii(case: Any, actor: Actor) -> int:
+    """Once her consent is recorded: the images of the case's notices that a provider already acted on
+    join the NCII bank too (as ``watch_removed`` adds them for later removals); how many images.
+    """
+    from .choices import ACTED
+
+    if not _feeds_ncii(case):
+        return 0
+    notices = Notice.objects.filter(case=case, outcome__in=ACTED).select_related("case").order_by("pk")
+    return sum(_to_ncii(notice, _removed_items(notice), actor) for notice in notices)
 
 
 def check_item(item_id: int) -> list[ReuploadAlert]:

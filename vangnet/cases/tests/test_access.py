@@ -59,6 +59,9 @@ CASE_VIEWS = [
             lambda s: _case(s).on_legal_hold),
     _action("lift_legal_hold", Permission.ASSIGN, lambda s: _on_hold(s, {"lift-confirm": "on"}),
             lambda s: not _case(s).on_legal_hold),
+    # The scene's case is about intimate images of an adult (the default report), so consent can be recorded.
+    _action("ncii_consent", Permission.ASSIGN, lambda s: {"ncii-consent": "yes"},
+            lambda s: _case(s).ncii_consent_at is not None),
     StaffView("cases:view_evidence", kwargs=lambda s: {"item_id": s.objects["item"].pk},
               done=lambda s: _custody(s, "evidence.viewed")),
     StaffView("cases:download_evidence", kwargs=lambda s: {"item_id": s.objects["item"].pk},

@@ -130,3 +130,26 @@ def test_removing_an_entry_or_a_bank_in_the_admin_is_logged(client, banks, root)
     response = client.post(f"/admin/hashing/bank/{banks['mine'].pk}/delete/", {"post": "yes"})
     assert response.status_code == 302 and not Bank.objects.filter(slug="mine").exists()
     assert Event.objects.get(event_type=BankEvent.DELETED).data["slug"] == "mine"
+
+
+def test_the_case_of_a_shared_banks_entry_shows_neither_in_the_admin_nor_in_the_export(client, banks, root, submit,
+                                                                                          other_org) -> None:
+    """The NCII bank keeps each entry's case for a withdrawn consent; other organisations never see it."""
+    from vangnet.cases.models import Case
+
+    theirs = submit(urls="https://x.example/1").report.case
+    Case.objects.filter(pk=theirs.pk).update(organisation=other_org)
+    theirs.refresh_from_db()
+    entry = services.add_entry(bank=banks["shared"], sha256="ef" * 32, label="", case=theirs, actor=SYSTEM)
+    assert entry is not None and entry.case == theirs
+    mine = BankEntry.objects.get(bank=banks["mine"])
+    mine_case = submit(urls="https://y.example/1").report.case
+    BankEntry.objects.filter(pk=mine.pk).update(case=mine_case)
+    client.force_login(root)
+    listing = client.get("/admin/hashing/bankentry/").content.decode()
+    assert "ef" * 32 in listing and theirs.reference not in listing
+    assert mine_case.reference in listing, "her own organisation's bank still names the case"
+    page = client.get(f"/admin/hashing/bankentry/{entry.pk}/change/").content.decode()
+    assert "ef" * 32 in page and theirs.reference not in page
+    body = b"".join(client.get(f"/admin/hashing/bank/{banks['shared'].pk}/export/").streaming_content).decode()
+    assert "ef" * 32 in body and theirs.reference not in body and str(theirs.pk) not in body.split("\r\n", 1)[1]

@@ -120,8 +120,25 @@ def test_an_evidence_items_hashes_join_a_bank_with_its_case(bank, submit, other_
     assert text_entry is not None and text_entry.pdq is None and text_entry.sha256 == text.sha256
     shared = services.create_bank(slug="shared", name="Shared", actor=SYSTEM)
     shared_entry = services.add_item_to_bank(bank=shared, item=item, label="shared", actor=SYSTEM)
-    assert shared_entry is not None and shared_entry.case is None, "a shared bank names no case"
+    assert shared_entry is not None and shared_entry.case == case, "kept on our side, for a withdrawn consent"
     theirs = services.create_bank(slug="theirs", name="Theirs", organisation=other_org, actor=SYSTEM)
     with pytest.raises(ValidationError):
         services.add_item_to_bank(bank=theirs, item=item, label="no", actor=SYSTEM)
     assert not theirs.entries.exists()
+
+
+def test_a_cases_hashes_come_out_of_the_shared_banks_only_each_removal_logged(bank, submit) -> None:
+    case = submit().report.case
+    other = submit(urls="https://other.example/1").report.case
+    shared = services.create_bank(slug="ncii", name="NCII", actor=SYSTEM)
+    kept_own = services.add_entry(bank=bank, sha256=SHA, case=case, actor=SYSTEM)
+    taken = services.add_entry(bank=shared, sha256=SHA, pdq=PDQ, pdq_quality=90, case=case, actor=SYSTEM)
+    kept_other = services.add_entry(bank=shared, sha256="ef" * 32, case=other, actor=SYSTEM)
+    assert taken is not None and kept_own is not None and kept_other is not None
+    before = versions(shared)
+    assert services.remove_case_entries(case_ids=[case.pk], actor=SYSTEM) == 1
+    assert set(BankEntry.objects.values_list("pk", flat=True)) == {kept_own.pk, kept_other.pk}
+    removed = Event.objects.get(event_type=BankEvent.ENTRY_REMOVED)
+    assert (removed.case_id, removed.subject_id, removed.data["entry"]) == (case.pk, str(shared.pk), taken.pk)
+    assert versions(shared) == (before[0] + 1, before[1] + 1), "every match index reloads the bank"
+    assert services.remove_case_entries(case_ids=[case.pk], actor=SYSTEM) == 0
