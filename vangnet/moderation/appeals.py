@@ -2,10 +2,17 @@
 
 A platform passes on its user's appeal (``receive_appeal``); it waits in the appeal queue for a
 moderator who did not make the decision appealed (Art. 20(6): never the first decider, and
-never solely automated). Upholding keeps the decision; overturning withdraws its strikes, ends
-the suspensions it led to and records a new decision without restriction that resolves the
-appeal. The platform hears the outcome by webhook. ``appeal_file`` puts the whole matter in one
-JSON document for an out-of-court dispute settlement body (Art. 21).
+never solely automated). Upholding keeps the decision (and confirms a fully automated
+restriction: its strike counts from then on); overturning a restriction withdraws the strikes
+counted for the item, ends the suspensions they led to and records a new decision without
+restriction that resolves the appeal.
+
+A notifier may appeal a decision to leave the item (``no_action``): overturning that means
+restricting it, which needs a full decision with its statement of reasons. So a plain
+"overturn" is refused there; the moderator records the restricting decision with
+``decisions.decide(..., appeal=appeal)``, which resolves the appeal as overturned
+(``resolve_by_decision``). The platform hears the outcome by webhook. ``appeal_file`` puts the
+whole matter in one JSON document for an out-of-court dispute settlement body (Art. 21).
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from . import queue
 from .choices import AppealStatus, ModerationEvent, TaskKind, WebhookEvent
 from .decisions import record_no_action, require_moderator, require_other_moderator
 from .models import Appeal, Decision, ReviewTask, StatementOfReasons
-from .strikes import withdraw_strikes
+from .strikes import record_strikes, withdraw_strikes
 
 MAX_REASON = 5000
 MAX_EXPLANATION = 5000
@@ -71,9 +78,27 @@ def receive_appeal(*, organisation: Any, decision: Decision, external_id: str, r
     return appeal
 
 
+def needs_decision(appeal: Appeal) -> bool:
+    """Whether overturning ``appeal`` takes a full decision: the decision appealed left the item as it was."""
+    return bool(appeal.decision.no_action)
+
+
+def lock_open_appeal(appeal: Appeal) -> Appeal:
+    """The appeal, locked for the deciding transaction; ValidationError when it was decided already."""
+    appeal = (Appeal.objects.select_for_update(of=lock_only_self())
+              .select_related("organisation", "decision", "decision__item").get(pk=appeal.pk))
+    if appeal.status != AppealStatus.OPEN:
+        raise ValidationError(_("This appeal was already decided."))
+    return appeal
+
+
 @transaction.atomic
 def decide_appeal(*, appeal: Appeal, user: Any, uphold: bool, explanation: str) -> Appeal:
-    """Uphold or overturn the decision appealed; raises PermissionDenied for its own decider or a non-moderator."""
+    """Uphold or overturn the decision appealed; raises PermissionDenied for its own decider or a non-moderator.
+
+    Overturning a decision without restriction is refused (ValidationError on ``outcome``): it
+    takes a restricting decision, made with ``decisions.decide(..., appeal=appeal)``.
+    """
     require_moderator(user=user, organisation_id=appeal.organisation_id)
     appeal = (Appeal.objects.select_for_update(of=lock_only_self())
               .select_related("organisation", "decision", "decision__item").get(pk=appeal.pk))
@@ -81,17 +106,51 @@ def decide_appeal(*, appeal: Appeal, user: Any, uphold: bool, explanation: str) 
     if appeal.status != AppealStatus.OPEN:
         raise ValidationError(_("This appeal was already decided."))
     explanation = _clean_text(explanation, field="explanation", limit=MAX_EXPLANATION)
+    if not uphold and needs_decision(appeal):
+        raise ValidationError({"outcome": _("The decision appealed left the content as it was: to overturn it, "
+                                            "record the restriction in the full decision form.")},
+                              code="decision_needed")
     decision = appeal.decision
     appeal.status = AppealStatus.UPHELD if uphold else AppealStatus.OVERTURNED
     appeal.decided_by, appeal.decided_at, appeal.explanation = user, timezone.now(), explanation
     appeal.save(update_fields=["status", "decided_by", "decided_at", "explanation"])
+    actor = Actor.staff(user)
     withdrawn, ended, resolution = 0, list[int](), None
-    if not uphold:
+    if uphold:
+        record_strikes(decision=decision, actor=actor, confirmed=True)  # a moderator confirmed the restriction
+    else:
         withdrawn, ended = withdraw_strikes(decision=decision, now=appeal.decided_at)
         resolution = record_no_action(appeal=appeal, user=user, facts=explanation)
+    _close(appeal=appeal, actor=actor, withdrawn=withdrawn, ended=ended, resolution=resolution)
+    return appeal
+
+
+def resolve_by_decision(*, appeal: Appeal, user: Any, decision: Decision) -> Appeal:
+    """``decision`` (by ``decisions.decide``, inside its transaction) replaces the one appealed: overturned.
+
+    Its facts are the explanation the user receives. A new decision without restriction
+    withdraws the item's strikes as a plain overturn does; a restricting one counted its own
+    strike already, if the item had none.
+    """
+    appeal = lock_open_appeal(appeal)
+    appeal.status = AppealStatus.OVERTURNED
+    appeal.decided_by, appeal.decided_at = user, timezone.now()
+    appeal.explanation = (decision.facts or decision.incompatible_explanation or decision.illegal_explanation)[
+        :MAX_EXPLANATION]
+    appeal.save(update_fields=["status", "decided_by", "decided_at", "explanation"])
+    withdrawn, ended = 0, list[int]()
+    if decision.no_action:
+        withdrawn, ended = withdraw_strikes(decision=appeal.decision, now=appeal.decided_at)
+    _close(appeal=appeal, actor=Actor.staff(user), withdrawn=withdrawn, ended=ended, resolution=decision)
+    return appeal
+
+
+def _close(*, appeal: Appeal, actor: Actor, withdrawn: int, ended: list[int], resolution: Decision | None) -> None:
+    """The appeal is decided: its tasks done, the next appeal about the item queued, the event and the webhook."""
+    decision = appeal.decision
+    explanation = appeal.explanation
     for task in ReviewTask.objects.filter(appeal=appeal, done_at__isnull=True):
         queue.complete(task=task)
-    actor = Actor.staff(user)
     _queue_next_appeal(appeal, actor)
     record_event(actor=actor, event_type=ModerationEvent.APPEAL_DECIDED, subject=appeal,
                  data={"decision": decision.pk, "outcome": appeal.status, "strikes_withdrawn": withdrawn,
@@ -110,7 +169,6 @@ def decide_appeal(*, appeal: Appeal, user: Any, uphold: bool, explanation: str) 
         "new_decision_id": resolution.pk if resolution else None,
         "redress": ["out_of_court_settlement", "judicial_redress"],
     })
-    return appeal
 
 
 def _queue_next_appeal(appeal: Appeal, actor: Actor) -> None:

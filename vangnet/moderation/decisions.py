@@ -1,10 +1,16 @@
 """Decisions on items ("besluiten"): by a moderator (``decide``) or by the platform's policy (``decide_automatically``).
 
 A decision is recorded in the DSA's own terms (Art. 17): the restrictions, the ground with its
-provision or clause, the facts, whether detection and decision were automated. A restricting
-decision gets its statement of reasons (``moderation.sor``) and a strike against the author
-(``moderation.strikes``) in the same transaction; a decision to leave the item (``no_action``)
-gets neither. The platform hears of it by webhook, sent after commit from the outbox.
+provision or clause, the facts, whether detection and decision were automated, and whose
+initiative it answers (a user's or a trusted flagger's notice, or the platform's own). A
+restricting decision gets its statement of reasons (``moderation.sor``) and, when a moderator
+made it, a strike against the author (``moderation.strikes``; a fully automated one counts
+only once a moderator confirmed it) in the same transaction; a decision to leave the item
+(``no_action``) gets neither. The platform hears of it by webhook, sent after commit from the
+outbox, with the users' notices it decided (so the platform can tell those notifiers, Art. 16(5)).
+
+The quick decisions of the review page (``preset_form_data``) are built here too: they are
+``DecisionForm`` data like any other, filled in from the item and the platform's policy.
 
 The redress a user has against a decision (the platform's complaint procedure, Art. 20; an
 out-of-court dispute settlement body, Art. 21; the courts) is in ``REDRESS`` and in every
@@ -31,9 +37,9 @@ from .choices import (ACTION_VISIBILITY, RESTRICTING_ACTIONS, ItemSource, ItemSt
                       NoticeStatus, TaskKind, WebhookEvent)
 from .forms import DecisionForm
 from .models import Appeal, Decision, Item, Policy, PolicyRule, ReviewTask, StatementOfReasons
-from .policy import DEFAULT_CATEGORY
+from .policy import DEFAULT_CATEGORY, EffectivePolicy
 from .sor import content_types_for, record_statement
-from .strikes import record_strikes
+from .strikes import record_strikes, was_warned
 
 # What a user can do against a decision, in the order the DSA gives them (stable codes for platforms).
 REDRESS: tuple[str, ...] = ("internal_complaint", "out_of_court_settlement", "judicial_redress")
@@ -65,12 +71,17 @@ def _locked_item(item: Item) -> Item:
             .get(pk=item.pk))
 
 
-def decision_payload(decision: Decision) -> dict[str, Any]:
-    """What the platform's webhook hears about a decision (no moderator, no text)."""
+def decision_payload(decision: Decision, *, notices: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+    """What the platform's webhook hears about a decision (no moderator, no text).
+
+    ``notices`` are the platform's ids of the users' notices this decision decided: the
+    platform tells those notifiers the outcome (DSA Art. 16(5)).
+    """
     statement = StatementOfReasons.objects.filter(decision=decision).values_list("puid", flat=True).first()
     return {
         "decision_id": decision.pk,
         "item_id": decision.item.external_id,
+        "notices": list(notices),
         "decided_at": decision.decided_at.isoformat(),
         "no_action": decision.no_action,
         "labels": list(decision.labels),
@@ -90,8 +101,12 @@ def decision_payload(decision: Decision) -> dict[str, Any]:
 
 
 def _source_of(item: Item) -> str:
-    """Whose initiative the decision answers: a trusted flagger's or a user's notice, or the platform's own."""
-    notices = list(item.notices.filter(status=NoticeStatus.OPEN).values_list("trusted_flagger", flat=True))
+    """Whose initiative the decision answers: a trusted flagger's or a user's notice, or the platform's own.
+
+    An item that came in as a notice, or that users noticed (decided already or not), was
+    brought to the platform's attention by them, whoever decides on it and however often.
+    """
+    notices = list(item.notices.values_list("trusted_flagger", flat=True))
     if any(notices):
         return dsa.SourceType.TRUSTED_FLAGGER
     if notices or item.source == ItemSource.NOTICE:
@@ -124,6 +139,7 @@ def decide(*, item: Item, user: Any, form_data: dict[str, Any], task: ReviewTask
     """
     require_moderator(user=user, organisation_id=item.organisation_id)
     item = _locked_item(item)
+    from .appeals import lock_open_appeal, resolve_by_decision
     if not item.organisation.is_platform:
         raise PermissionDenied(_("You may not decide on this platform's content."))
     now = timezone.now()
@@ -139,14 +155,15 @@ def decide(*, item: Item, user: Any, form_data: dict[str, Any], task: ReviewTask
         if appeal is None and task.appeal_id is not None:
             appeal = task.appeal
     if appeal is not None:
-        appeal = Appeal.objects.select_related("decision").get(pk=appeal.pk)
+        appeal = lock_open_appeal(appeal)
         if appeal.decision.item_id != item.pk:
             raise ValidationError(_("This appeal is about another item."))
         require_other_moderator(appeal=appeal, user=user)
     elif task is None and item.status == ItemStatus.DECIDED:
         raise ValidationError(_("This item was already decided."))
 
-    form = DecisionForm(data=form_data)
+    form = DecisionForm(data=form_data, author_warned=was_warned(organisation_id=item.organisation_id,
+                                                                 author_id=item.author_id))
     if not form.is_valid():
         raise ValidationError(form.errors.as_data())
     data = {field: form.cleaned_data.get(field) for field in FORM_FIELDS}
@@ -170,11 +187,15 @@ def decide(*, item: Item, user: Any, form_data: dict[str, Any], task: ReviewTask
     if appeal is None:
         for kind in (TaskKind.FLAGGED, TaskKind.NOTICE):
             queue.complete_all(item=item, kind=kind)
-    item.notices.filter(status=NoticeStatus.OPEN).update(status=NoticeStatus.DECIDED)
+    open_notices = item.notices.filter(status=NoticeStatus.OPEN)
+    decided_notices = list(open_notices.order_by("received_at", "id").values_list("external_id", flat=True))
+    open_notices.update(status=NoticeStatus.DECIDED)
     from . import webhooks
 
     webhooks.notify(organisation=item.organisation, event_type=WebhookEvent.DECISION_MADE,
-                    payload=decision_payload(decision))
+                    payload=decision_payload(decision, notices=decided_notices))
+    if appeal is not None:
+        resolve_by_decision(appeal=appeal, user=user, decision=decision)
     return decision
 
 
@@ -198,8 +219,10 @@ def _automatic_texts(label: str) -> tuple[str, str]:
 def decide_automatically(*, item: Item, action: str, label: str, actor: Actor) -> Decision:
     """The policy restricted ``item`` at once with ``action`` for ``label`` ("" for a hash-bank match).
 
-    A fully automated decision on the platform's own initiative, on the ground of its terms
-    (the rule's clause), with the rule's category; its statement, strike and webhook follow.
+    A fully automated decision on the ground of the platform's terms (the rule's clause), with
+    the rule's category; its source is the platform's own initiative unless the item came in as
+    a user's notice. Its statement and webhook follow; its strike waits for a moderator's
+    confirmation (``moderation.strikes``).
     """
     if action not in RESTRICTING_ACTIONS:
         raise ValueError(f"{action!r} is not a restricting action.")
@@ -224,13 +247,13 @@ def decide_automatically(*, item: Item, action: str, label: str, actor: Actor) -
                              else terms_in_general)[:500],
         incompatible_explanation=explanation, ground_reference_url=policy.terms_url if policy else "", facts=facts,
         category=category,
-        content_types=content_types_for(item), source_type=dsa.SourceType.VOLUNTARY,
+        content_types=content_types_for(item), source_type=_source_of(item),
         automated_detection=True, automated_decision=dsa.AutomatedDecision.FULLY)
     _settle_item(item, status=ItemStatus.ACTIONED)
     record_statement(decision)
     record_event(actor=actor, event_type=ModerationEvent.ITEM_ACTIONED, subject=decision,
                  data={**_event_data(decision), "action": action, "label": label})
-    record_strikes(decision=decision, actor=actor)
+    record_strikes(decision=decision, actor=actor)  # counts nothing until a moderator confirms
     from . import webhooks
 
     webhooks.notify(organisation=item.organisation, event_type=WebhookEvent.ITEM_ACTIONED,
@@ -250,3 +273,48 @@ def record_no_action(*, appeal: Appeal, user: Any, facts: str) -> Decision:
                  data=_event_data(decision))
     return decision
 
+
+
+# ---------------------------------------------------------------------------------------------
+# The review page's quick decisions
+
+PRESETS: tuple[str, ...] = ("no_action", "remove_terms", "remove_illegal")
+
+
+def preset_form_data(*, item: Item, preset: str, policy: EffectivePolicy) -> dict[str, Any]:
+    """A common decision as ``DecisionForm`` data: no action; removal under the terms; removal as illegal.
+
+    The labels are those flagged (else the first notice's), the category and the clause the
+    policy's rule for the main label (else the terms' address). Removal as illegal needs the
+    legal provision and why it applies, which only the moderator can give: it is the full form
+    filled in as far as it can be. Raises ``ValueError`` for an unknown preset.
+    """
+    if preset not in PRESETS:
+        raise ValueError(f"Unknown preset {preset!r}.")
+    if preset == "no_action":
+        return {"no_action": "on", "labels": []}
+    labels = [label for label in (item.flagged or []) if isinstance(label, str)]
+    if not labels:
+        labels = [n.label for n in item.notices.all() if n.label][:1]
+    main = labels[0] if labels else ""
+    if not main and item.scores:
+        main = max(item.scores, key=lambda label: item.scores[label])
+    rule = policy.rules.get(main)
+    names = ", ".join(_label_name(label) for label in labels) or _("no label")
+    facts = _("Reviewed by a moderator after it was flagged (%(labels)s).") % {"labels": names}
+    common: dict[str, Any] = {"labels": labels, "visibility": [dsa.DecisionVisibility.CONTENT_REMOVED],
+                              "facts": facts, "category": rule.category if rule else ""}
+    if preset == "remove_illegal":
+        return {**common, "ground": dsa.DecisionGround.ILLEGAL_CONTENT}
+    clause = (rule.terms_clause if rule else "") or policy.terms_url
+    return {**common, "ground": dsa.DecisionGround.INCOMPATIBLE_CONTENT, "incompatible_ground": clause,
+            "incompatible_explanation": _("A moderator found this content to be: %(labels)s. The terms do not "
+                                          "allow it.") % {"labels": names},
+            "ground_reference_url": policy.terms_url}
+
+
+def _label_name(label: str) -> str:
+    try:
+        return str(Label(label).label)
+    except ValueError:
+        return label

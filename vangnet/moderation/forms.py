@@ -3,6 +3,8 @@
 The form holds the rules of a statement of reasons that a moderator can get wrong (a
 restriction, a ground with its provision or clause, facts, a category); ``moderation.sor``
 checks the finished statement once more against the Transparency Database's code lists.
+Statements are published without personal data (DSA Art. 24(5)), so the moderator's free texts
+that go into one are run through the doxing detector and refused when it finds any.
 """
 
 from __future__ import annotations
@@ -17,9 +19,28 @@ from vangnet.common.forms import UnicodeSafeForm
 
 from . import dsa
 from .choices import RESTRICTING_ACTIONS, Action, KeyScope, Label, WebhookEvent
+from .doxing import Kind, find_personal_data
 from .sor import EEA_COUNTRIES
 
 RESTRICTIONS = ("visibility", "monetary", "provision", "account")
+# The moderator's free texts that the statement of reasons publishes: no personal data in them.
+PUBLISHED_TEXTS = ("facts", "illegal_explanation", "incompatible_explanation", "visibility_other", "monetary_other",
+                   "keyword_other")
+# Restrictions that are time-limited by their nature: they need their end.
+SUSPENSIONS = {
+    "account": (dsa.DecisionAccount.SUSPENDED,),
+    "provision": (dsa.DecisionProvision.PARTIAL_SUSPENSION, dsa.DecisionProvision.TOTAL_SUSPENSION),
+}
+PERSONAL_DATA_KINDS = {
+    Kind.PHONE: _("a phone number"),
+    Kind.EMAIL: _("an e-mail address"),
+    Kind.POSTCODE_HOUSE_NUMBER: _("a postcode with house number"),
+    Kind.STREET_ADDRESS: _("a street address"),
+    Kind.IBAN: _("a bank account number (IBAN)"),
+    Kind.BSN: _("a citizen service number (BSN)"),
+    Kind.LICENCE_PLATE: _("a licence plate"),
+    Kind.DATE_OF_BIRTH: _("a date of birth"),
+}
 
 
 def _optional(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -61,6 +82,15 @@ class DecisionForm(UnicodeSafeForm):
     account_type = forms.ChoiceField(label=_("Account type"), choices=_optional(dsa.AccountType.choices),
                                      required=False)
 
+    def __init__(self, *args: Any, author_warned: bool | None = None, **kwargs: Any) -> None:
+        """``author_warned``: whether the item's author had a warning in the policy's strike window.
+
+        ``None`` (a form only shown, not deciding) skips that check; ``decisions.decide`` always
+        says.
+        """
+        super().__init__(*args, **kwargs)
+        self.author_warned = author_warned
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         restricting = any(data.get(field) for field in RESTRICTIONS)
@@ -79,6 +109,11 @@ class DecisionForm(UnicodeSafeForm):
         end = data.get("restriction_end")
         if end is not None and end <= timezone.localdate():
             self.add_error("restriction_end", _("The end of a restriction lies in the future."))
+        if end is None and any(data.get(field) in values for field, values in SUSPENSIONS.items()):
+            self.add_error("restriction_end", _("A suspension is time-limited: give the date it ends."))
+        if data.get("account") == dsa.DecisionAccount.SUSPENDED and self.author_warned is False:
+            self.add_error("account", _("The author had no warning in the strike window: warn the author first "
+                                        "(DSA Art. 23(1)), or choose another restriction."))
         ground = data.get("ground")
         if not ground:
             self.add_error("ground", _("Give the ground of the decision."))
@@ -99,7 +134,23 @@ class DecisionForm(UnicodeSafeForm):
             self.add_error("category_addition", _("The further categories repeat the category."))
         if dsa.Keyword.OTHER in (data.get("keywords") or []) and not data.get("keyword_other"):
             self.add_error("keyword_other", _("Describe the other keyword."))
+        self._refuse_personal_data(data)  # last: a refused text leaves ``data``
         return data
+
+    def _refuse_personal_data(self, data: dict[str, Any]) -> None:
+        """A published text with personal data is refused, naming what was found (never repeating it).
+
+        Only a restriction has a statement of reasons; a decision without one publishes nothing.
+        """
+        for field in PUBLISHED_TEXTS:
+            text = data.get(field)
+            if not text:
+                continue
+            kinds = list(dict.fromkeys(finding.kind for finding in find_personal_data(text)))
+            if kinds:
+                found = ", ".join(str(PERSONAL_DATA_KINDS.get(kind, kind.value)) for kind in kinds)
+                self.add_error(field, _("This text contains personal data (%(found)s). The statement of reasons is "
+                                        "published: leave it out.") % {"found": found})
 
 
 # ---------------------------------------------------------------------------------------------

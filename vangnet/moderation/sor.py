@@ -284,30 +284,38 @@ def record_statement(decision: Decision) -> StatementOfReasons:
 
 
 @transaction.atomic
-def export_batches(*, organisation: Any, user: Any, batch_size: int = MAX_BATCH) -> list[list[dict[str, Any]]]:
-    """The platform's statements not yet exported, in batches of at most ``batch_size`` (≤ 100), marked exported.
+def export_batches(*, organisation: Any, user: Any, batch_size: int = MAX_BATCH,
+                   only_new: bool = True) -> list[list[dict[str, Any]]]:
+    """The platform's statements in batches of at most ``batch_size`` (≤ 100), marked exported.
 
-    ``user`` is the staff member exporting (she needs ``MODERATE`` in the platform), or None for
-    the ``export_statements`` command run by an operator. Each batch is the ``statements`` list of
-    one request to the database's API.
+    ``only_new``: only those not exported before; otherwise every statement again (a download
+    that never arrived can be fetched once more; those exported before keep their first
+    ``exported_at``); the Transparency Database refuses a statement whose ``puid`` it has already.
+    ``user`` is the staff member exporting (she needs ``MANAGE_MODERATION`` in the platform, as
+    the dashboard asks), or None for the ``export_statements`` command run by an operator. Each
+    batch is the ``statements`` list of one request to the database's API.
     """
     if not 1 <= batch_size <= MAX_BATCH:
         raise ValueError(f"batch_size must be between 1 and {MAX_BATCH}.")
     if user is None:
         actor = Actor.system("export_statements")
     else:
-        if not user_has_permission(user=user, organisation_id=organisation.pk, permission=Permission.MODERATE):
+        if not user_has_permission(user=user, organisation_id=organisation.pk,
+                                   permission=Permission.MANAGE_MODERATION):
             raise PermissionDenied(_("You may not export this platform's statements of reasons."))
         actor = Actor.staff(user)
-    statements = list(StatementOfReasons.objects.select_for_update()
-                      .filter(organisation=organisation, exported_at__isnull=True).order_by("id"))
+    rows = StatementOfReasons.objects.select_for_update().filter(organisation=organisation)
+    if only_new:
+        rows = rows.filter(exported_at__isnull=True)
+    statements = list(rows.order_by("id"))
     if not statements:
         return []
     payloads = [statement.payload for statement in statements]
-    StatementOfReasons.objects.filter(pk__in=[s.pk for s in statements]).update(exported_at=timezone.now())
+    (StatementOfReasons.objects.filter(pk__in=[s.pk for s in statements], exported_at__isnull=True)
+     .update(exported_at=timezone.now()))
     batches = [payloads[start:start + batch_size] for start in range(0, len(payloads), batch_size)]
     record_event(actor=actor, event_type=ModerationEvent.STATEMENT_EXPORTED, subject=organisation,
                  organisation_id=organisation.pk,
-                 data={"statements": len(payloads), "batches": len(batches),
+                 data={"statements": len(payloads), "batches": len(batches), "only_new": only_new,
                        "first": statements[0].puid, "last": statements[-1].puid})
     return batches

@@ -1,10 +1,16 @@
 """Strikes and sanctions against repeat offenders (DSA Art. 23): a warning first, then a time-limited suspension.
 
 A restricting decision on an item with a known author records one strike against her (one per
-item: a moderator confirming the policy's removal adds none), weighing the highest
-``strike_weight`` of the labels the decision confirmed (the platform's policy rules, or the
-default weight 1; a weight of 0 records nothing). Her points are the weights of
-the strikes in the policy's window (``strike_window_days``) that were not withdrawn on appeal.
+item, however many decisions confirm it), weighing the highest ``strike_weight`` of the labels
+the decision confirmed (the platform's policy rules, or the default weight 1; a weight of 0
+records nothing). Her points are the weights of the strikes in the policy's window
+(``strike_window_days``) that were not withdrawn on appeal.
+
+A fully automated decision (the policy restricting at once) counts no strike by itself: the
+classifier alone must never push an author towards a suspension (Art. 23 asks for a diligent
+assessment). The strike follows once a moderator confirms the restriction: her own restricting
+decision on the item, or an appeal against the automated decision upheld. (A policy may one day
+opt in to counting automated strikes at once; there is no such setting yet.)
 
 The ladder, after each new strike:
 
@@ -38,6 +44,7 @@ from django.utils import timezone
 from vangnet.accounts.models import Organisation
 from vangnet.audit.services import Actor, record_event
 
+from . import dsa
 from .choices import ModerationEvent, SanctionKind, WebhookEvent
 from .models import Decision, Policy, Sanction, Strike
 
@@ -99,12 +106,23 @@ def _counting_sanctions(organisation_id: int, author_id: str, since: Any) -> Any
             .exclude(decision__strikes__withdrawn_at__isnull=False))
 
 
+def counts_as_confirmed(decision: Decision) -> bool:
+    """Whether a decision may count a strike by itself: any decision but a fully automated one."""
+    return decision.automated_decision != dsa.AutomatedDecision.FULLY
+
+
 @transaction.atomic
-def record_strikes(*, decision: Decision, actor: Actor) -> list[Sanction]:
-    """Count a restricting decision against its item's author; return the sanction it led to, if any."""
+def record_strikes(*, decision: Decision, actor: Actor, confirmed: bool = False) -> list[Sanction]:
+    """Count a restricting decision against its item's author; return the sanction it led to, if any.
+
+    A fully automated decision counts only with ``confirmed`` (a moderator upheld it on appeal);
+    otherwise its strike waits for a moderator's restricting decision on the item.
+    """
     item = decision.item
     author_id = item.author_id
     if decision.no_action or not author_id:
+        return []
+    if not confirmed and not counts_as_confirmed(decision):
         return []
     rules = strike_rules(decision.organisation_id)
     labels = [str(label) for label in decision.labels]
@@ -169,16 +187,33 @@ def sanction_payload(sanction: Sanction, *, decision: Decision) -> dict[str, Any
     }
 
 
-def withdraw_strikes(*, decision: Decision, now: Any = None) -> tuple[int, list[int]]:
-    """Withdraw the strikes of an overturned decision and end the suspensions it led to.
+def was_warned(*, organisation_id: int, author_id: str, now: Any = None) -> bool:
+    """Whether the author had a warning within the platform's strike window (Art. 23(1): warn before suspending).
 
-    Runs inside the appeal's transaction, whose event records both. Returns the number of
-    strikes withdrawn and the ids of the suspensions ended early.
+    As on the ladder, a suspension in the window counts as the prior warning too; a sanction
+    whose decision was overturned does not count.
+    """
+    if not author_id:
+        return False
+    rules = strike_rules(organisation_id)
+    since = (now or timezone.now()) - timedelta(days=rules.window_days)
+    return _counting_sanctions(organisation_id, author_id, since).exists()
+
+
+def withdraw_strikes(*, decision: Decision, now: Any = None) -> tuple[int, list[int]]:
+    """Withdraw the strikes counted for the item of an overturned decision and end the suspensions they led to.
+
+    The item's one strike may have been recorded by another of its decisions than the one
+    overturned (the policy's removal, then a moderator confirming it, whose decision was
+    appealed), so every strike of the item's decisions is withdrawn. Runs inside the appeal's
+    transaction, whose event records both. Returns the number of strikes withdrawn and the
+    ids of the suspensions ended early.
     """
     now = now or timezone.now()
-    withdrawn = Strike.objects.filter(decision=decision, withdrawn_at__isnull=True).update(withdrawn_at=now)
+    of_item = {"decision__item_id": decision.item_id}
+    withdrawn = Strike.objects.filter(**of_item, withdrawn_at__isnull=True).update(withdrawn_at=now)
     ended = []
-    for sanction in Sanction.objects.filter(decision=decision, kind=SanctionKind.SUSPENSION, ends_at__gt=now):
+    for sanction in Sanction.objects.filter(**of_item, kind=SanctionKind.SUSPENSION, ends_at__gt=now):
         sanction.ends_at = max(now, sanction.starts_at)  # one waiting to start never starts
         sanction.save(update_fields=["ends_at"])
         ended.append(sanction.pk)

@@ -35,7 +35,7 @@ from vangnet.audit.services import Actor
 from vangnet.common.forms import UnicodeSafeForm
 from vangnet.common.views import guarded_file
 
-from . import dsa, queue, selectors
+from . import queue, selectors
 from .choices import AlertStatus, KeyScope, Label, TaskKind, WebhookEvent
 from .forms import KeyForm, PolicyForm, PolicyRuleFormSet, WebhookForm
 from .models import Policy, ReviewTask
@@ -132,36 +132,14 @@ def _next_or_dashboard(request: HttpRequest, user: User, kind: str, skip: int | 
 # The review page
 
 
-def _presets(task: ReviewTask) -> dict[str, dict[str, Any]]:
-    """The common decisions, as ``DecisionForm`` data: no action; removal under the terms; removal as illegal.
-
-    The last needs the legal provision and why it applies, which only the moderator can give:
-    it opens the full form filled in as far as it can be.
-    """
+def _preset_data(task: ReviewTask, preset: str) -> dict[str, Any]:
+    """The quick decision ``preset`` for the task's item (``decisions.preset_form_data``); {} for none."""
+    from .decisions import PRESETS, preset_form_data
     from .policy import policy_for
 
-    item = task.item
-    policy = policy_for(item.organisation)
-    labels = [label for label in (item.flagged or []) if isinstance(label, str)]
-    if not labels:
-        labels = [n.label for n in item.notices.all() if n.label][:1]
-    main = labels[0] if labels else ""
-    if not main and item.scores:
-        main = max(item.scores, key=lambda label: item.scores[label])
-    rule = policy.rules.get(main)
-    names = ", ".join(selectors.label_name(label) for label in labels) or _("no label")
-    facts = _("Reviewed by a moderator after it was flagged (%(labels)s).") % {"labels": names}
-    common: dict[str, Any] = {"labels": labels, "visibility": [dsa.DecisionVisibility.CONTENT_REMOVED],
-                              "facts": facts, "category": rule.category if rule else ""}
-    clause = (rule.terms_clause if rule else "") or policy.terms_url
-    return {
-        "no_action": {"no_action": "on", "labels": []},
-        "remove_terms": {**common, "ground": dsa.DecisionGround.INCOMPATIBLE_CONTENT, "incompatible_ground": clause,
-                         "incompatible_explanation": _("A moderator found this content to be: %(labels)s. The "
-                                                       "terms do not allow it.") % {"labels": names},
-                         "ground_reference_url": policy.terms_url},
-        "remove_illegal": {**common, "ground": dsa.DecisionGround.ILLEGAL_CONTENT},
-    }
+    if preset not in PRESETS:
+        return {}
+    return preset_form_data(item=task.item, preset=preset, policy=policy_for(task.item.organisation))
 
 
 def _decision_form(task: ReviewTask, data: Any = None, preset: str = "") -> Any:
@@ -169,7 +147,16 @@ def _decision_form(task: ReviewTask, data: Any = None, preset: str = "") -> Any:
 
     if data is not None:
         return DecisionForm(data=data)
-    return DecisionForm(initial=_presets(task).get(preset, {}))
+    if not preset and _overturn_needs_decision(task):
+        preset = "remove_terms"  # overturning a decision to leave it: start from a removal under the terms
+    return DecisionForm(initial=_preset_data(task, preset))
+
+
+def _overturn_needs_decision(task: ReviewTask) -> bool:
+    """An appeal against a decision without restriction: overturning it is a full decision, made in the form."""
+    from .appeals import needs_decision
+
+    return task.kind == TaskKind.APPEAL and task.appeal is not None and needs_decision(task.appeal)
 
 
 def _render_task(request: HttpRequest, task: ReviewTask, *, decision_form: Any = None,
@@ -188,6 +175,7 @@ def _render_task(request: HttpRequest, task: ReviewTask, *, decision_form: Any =
     return _page(request, "moderation/task.html", {
         "task": task, "ctx": context, "item": context.item, "holder": holder, "mine": mine, "done": done,
         "own_appeal": own_appeal, "is_appeal": task.kind == TaskKind.APPEAL,
+        "overturn_by_decision": _overturn_needs_decision(task),
         "decision_form": decision_form, "appeal_form": appeal_form or AppealOutcomeForm(),
         "open_form": open_form or bool(preset) or decision_form.is_bound,
         "image_kept": context.item.has_image and _image_kept(task),
@@ -244,14 +232,15 @@ def decide(request: HttpRequest, task_id: int) -> HttpResponse:
 
     user = _require(request, Permission.MODERATE)
     task = selectors.get_task_for_user(user=user, task_id=task_id)
-    if task.kind == TaskKind.APPEAL:
+    if task.kind == TaskKind.APPEAL and not _overturn_needs_decision(task):
         return HttpResponseBadRequest(_("An appeal is upheld or overturned."), content_type="text/plain; charset=utf-8")
+    if task.kind == TaskKind.APPEAL and task.appeal is not None and task.appeal.decision.decided_by_id == user.pk:
+        raise PermissionDenied(_("Another moderator must decide the appeal against your own decision."))
     refused = _held_elsewhere(request, task)
     if refused is not None:
         return refused
     preset = request.POST.get("preset", "")
-    presets = _presets(task)
-    data: Any = presets[preset] if preset in presets else request.POST
+    data: Any = _preset_data(task, preset) or request.POST
     try:
         decisions.decide(item=task.item, user=user, form_data=data, task=task, appeal=None)
     except ValidationError as exc:
@@ -259,7 +248,7 @@ def decide(request: HttpRequest, task_id: int) -> HttpResponse:
         form.is_valid()
         _add_errors(form, exc)
         return _render_task(request, task, decision_form=form, status=400, open_form=True)
-    messages.success(request, _("Decision recorded."))
+    messages.success(request, _("Appeal decided.") if task.kind == TaskKind.APPEAL else _("Decision recorded."))
     return _next_or_dashboard(request, user, task.kind)
 
 
@@ -342,7 +331,11 @@ def appeal_file(request: HttpRequest, appeal_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def export_statements(request: HttpRequest) -> HttpResponse:
-    """The platform's statements not yet exported, as JSON batches for the Transparency Database (a download)."""
+    """The platform's statements as JSON batches for the Transparency Database (a download).
+
+    By default those not yet exported; with ``all`` every statement again, for a download that
+    never arrived (marking statements exported cannot know whether the file reached her).
+    """
     from . import sor
 
     user = _require(request, Permission.MANAGE_MODERATION)
@@ -351,9 +344,11 @@ def export_statements(request: HttpRequest) -> HttpResponse:
     organisation = platforms.get(chosen)
     if organisation is None:
         raise Http404
-    batches = sor.export_batches(organisation=organisation, user=user)
+    again = request.POST.get("all") == "1"
+    batches = sor.export_batches(organisation=organisation, user=user, only_new=not again)
     if not batches:
-        messages.info(request, _("No statements of reasons wait to be exported."))
+        messages.info(request, _("No statements of reasons to export.") if again
+                      else _("No statements of reasons wait to be exported."))
         return redirect("moderation:dashboard")
     body = json.dumps([{"statements": batch} for batch in batches], ensure_ascii=False, indent=2, default=str)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
@@ -375,8 +370,11 @@ def alerts(request: HttpRequest) -> HttpResponse:
 
 def _render_alert(request: HttpRequest, alert: Any, *, form: AlertNoteForm | None = None, active: str = "",
                   status: int = 200) -> HttpResponse:
+    from . import threats
+
     return _page(request, "moderation/alert.html", {
         "alert": alert, "item": alert.item, "open": alert.status == AlertStatus.OPEN,
+        "send": threats.notification_state(alert), "max_attempts": threats.MAX_SEND_ATTEMPTS,
         "notified_form": form if active == "notified" and form else AlertNoteForm(prefix="notified"),
         "dismiss_form": form if active == "dismiss" and form else AlertNoteForm(prefix="dismiss"),
         "active": active,
@@ -407,8 +405,13 @@ def _alert_action(name: str) -> Any:
                 for error in exc.messages:
                     form.add_error("note", error)
             else:
-                messages.success(request, _("Authority marked as notified.") if name == "notified"
-                                 else _("Alert dismissed."))
+                if name == "dismiss":
+                    messages.success(request, _("Alert dismissed."))
+                elif alert.authority_email:
+                    messages.success(request, _("The notification is being sent to the authority: this page shows "
+                                                "when the mail server accepted it."))
+                else:
+                    messages.success(request, _("Authority marked as notified."))
                 return redirect("moderation:alert", alert_id=alert.pk)
         return _render_alert(request, selectors.get_alert_for_user(user=user, alert_id=alert_id), form=form,
                              active=name, status=400)

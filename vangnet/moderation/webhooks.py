@@ -35,6 +35,7 @@ import time
 import uuid
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -263,6 +264,22 @@ def check_endpoint_url(url: str) -> str:
     return url
 
 
+def logged_address(url: str) -> str:
+    """What the event log keeps of a webhook's address: its scheme and host (with a port), never its path or query.
+
+    The log is append-only and never erased, and a path or query string may carry a token.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{parts.scheme.lower()}://{host}{f':{port}' if port else ''}"
+
+
 def _require_manager(*, user: Any, organisation_id: int) -> None:
     if not user_has_permission(user=user, organisation_id=organisation_id, permission=Permission.MANAGE_MODERATION):
         raise PermissionDenied(_("Only a policy manager can change the platform's webhooks."))
@@ -289,7 +306,7 @@ def save_endpoint(*, organisation: Any, url: str, events: list[str], user: Any) 
                                               events=sorted(set(events)))
     record_event(actor=Actor.staff(user), event_type=ModerationEvent.WEBHOOK_CHANGED, subject=endpoint,
                  organisation_id=organisation.pk,
-                 data={"change": "created", "url": url, "events": endpoint.events})
+                 data={"change": "created", "url": logged_address(url), "events": endpoint.events})
     return endpoint, secret
 
 
@@ -306,5 +323,6 @@ def deactivate_endpoint(*, endpoint: WebhookEndpoint, user: Any) -> WebhookEndpo
                .update(state=DeliveryState.FAILED, next_attempt_at=None, last_error="the webhook was switched off"))
     record_event(actor=Actor.staff(user), event_type=ModerationEvent.WEBHOOK_CHANGED, subject=endpoint,
                  organisation_id=endpoint.organisation_id,
-                 data={"change": "deactivated", "url": endpoint.url, "pending_dropped": dropped})
+                 data={"change": "deactivated", "url": logged_address(endpoint.url),
+                       "pending_dropped": dropped})
     return endpoint

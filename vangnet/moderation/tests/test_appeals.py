@@ -20,7 +20,7 @@ from ..choices import Action, AppealStatus, Label, ModerationEvent, SanctionKind
 from ..decisions import decide, decide_automatically
 from ..models import (Appeal, Decision, Item, ReviewTask, Sanction, Strike, UserNotice, WebhookDelivery,
                       WebhookEndpoint)
-from .factories import decision_data, make_item, make_moderator, make_platform, make_policy
+from .factories import decision_data, make_item, make_moderator, make_platform, make_policy, no_action_data
 
 pytestmark = pytest.mark.django_db
 PLATFORM = Actor.platform("chatter appeals key")
@@ -133,8 +133,8 @@ def test_upholding_keeps_the_decision_and_its_strikes(appeal: Appeal, second: An
 def test_overturning_withdraws_strikes_ends_suspensions_and_records_a_decision_without_restriction(
         platform: Organisation, first: Any, second: Any) -> None:
     make_policy_points(platform)
-    decisions = [decide_automatically(item=make_item(platform), action=Action.REMOVE, label=Label.HATE,
-                                      actor=PLATFORM) for _ in range(2)]
+    decisions = [decide(item=make_item(platform), user=second, form_data=decision_data(labels=[Label.HATE]))
+                 for _ in range(2)]
     suspension = Sanction.objects.get(kind=SanctionKind.SUSPENSION)
     assert suspension.decision == decisions[1]
     appeal = receive_appeal(organisation=platform, decision=decisions[1], external_id="a-2", reason="Not me.",
@@ -157,6 +157,93 @@ def test_overturning_withdraws_strikes_ends_suspensions_and_records_a_decision_w
     [hook] = WebhookDelivery.objects.filter(event_type=WebhookEvent.APPEAL_DECIDED)
     assert hook.payload["outcome"] == "overturned" and hook.payload["suspensions_ended"] == [suspension.pk]
     assert hook.payload["new_decision_id"] == resolution.pk
+
+
+def test_overturning_a_confirmation_of_the_automatic_removal_withdraws_the_items_strike(
+        platform: Organisation, first: Any, second: Any) -> None:
+    """The policy removes (D1), a moderator confirms (D2), D2 is appealed and overturned: no strike stays."""
+    make_policy_points(platform)
+    decide(item=make_item(platform), user=second, form_data=decision_data())  # an earlier violation: warned
+    item = make_item(platform)
+    automatic = decide_automatically(item=item, action=Action.REMOVE, label=Label.HATE, actor=PLATFORM)
+    confirmed = decide(item=item, user=second, form_data=decision_data(labels=[Label.HATE]))
+    suspension = Sanction.objects.get(kind=SanctionKind.SUSPENSION)
+    assert suspension.decision in (automatic, confirmed)
+    appeal = receive_appeal(organisation=platform, decision=confirmed, external_id="a-d2", reason="Not me.",
+                            actor=PLATFORM)
+    decide_appeal(appeal=appeal, user=first, uphold=False, explanation="Satire of a known account.")
+    appeal.refresh_from_db()
+    assert not Strike.objects.filter(decision__item=item, withdrawn_at__isnull=True).exists()
+    suspension.refresh_from_db()
+    assert suspension.ends_at is not None and appeal.decided_at is not None
+    assert suspension.ends_at <= appeal.decided_at
+    [event] = Event.objects.filter(event_type=ModerationEvent.APPEAL_DECIDED)
+    assert event.data["strikes_withdrawn"] == 1 and event.data["suspensions_ended"] == [suspension.pk]
+
+
+def test_overturning_any_decision_of_the_item_withdraws_the_strike_another_decision_recorded(
+        platform: Organisation, first: Any, second: Any) -> None:
+    """A moderator removes (D1, the strike), another confirms it from a notice (D2); overturning D2 withdraws it."""
+    make_policy_points(platform)
+    decide(item=make_item(platform), user=second, form_data=decision_data())  # an earlier violation: warned
+    item = make_item(platform)
+    removal = decide(item=item, user=second, form_data=decision_data(labels=[Label.HATE]))
+    suspension = Sanction.objects.get(kind=SanctionKind.SUSPENSION)
+    assert suspension.decision == removal and Strike.objects.filter(decision=removal).exists()
+    third = make_moderator("mirte", platform)
+    task = ReviewTask.objects.create(organisation=platform, item=item, kind=TaskKind.NOTICE)
+    confirmed = decide(item=item, user=third, form_data=decision_data(labels=[Label.HATE]), task=task)
+    assert not Strike.objects.filter(decision=confirmed).exists(), "one strike per item"
+    appeal = receive_appeal(organisation=platform, decision=confirmed, external_id="a-d2", reason="Not me.",
+                            actor=PLATFORM)
+    decide_appeal(appeal=appeal, user=first, uphold=False, explanation="Satire of a known account.")
+    assert Strike.objects.get(decision=removal).withdrawn_at is not None
+    suspension.refresh_from_db()
+    appeal.refresh_from_db()
+    assert suspension.ends_at is not None and appeal.decided_at is not None
+    assert suspension.ends_at <= appeal.decided_at
+
+
+def test_upholding_an_automatic_removal_confirms_it_and_its_strike_counts(platform: Organisation,
+                                                                           first: Any) -> None:
+    automatic = decide_automatically(item=make_item(platform), action=Action.REMOVE, label=Label.HATE,
+                                     actor=PLATFORM)
+    assert not Strike.objects.exists(), "the policy alone counts no strike"
+    appeal = receive_appeal(organisation=platform, decision=automatic, external_id="a-auto", reason="Not hate.",
+                            actor=PLATFORM)
+    decide_appeal(appeal=appeal, user=first, uphold=True, explanation="It attacks a group for its religion.")
+    [strike] = Strike.objects.all()
+    assert strike.decision == automatic and strike.withdrawn_at is None
+    assert Sanction.objects.get().kind == SanctionKind.WARNING
+
+
+def test_overturning_a_decision_to_leave_it_takes_a_restricting_decision(platform: Organisation, item: Item,
+                                                                          first: Any, second: Any) -> None:
+    """A notifier appeals "no action": a plain overturn is refused; the full decision resolves the appeal."""
+    left = decide(item=item, user=second, form_data=no_action_data())
+    appeal = receive_appeal(organisation=platform, decision=left, external_id="appeal-by-notifier",
+                            reason="It is hateful, please remove it.", actor=PLATFORM)
+    with translation.override("en"), pytest.raises(ValidationError, match="full decision form") as refused:
+        decide_appeal(appeal=appeal, user=first, uphold=False, explanation="You are right.")
+    assert "outcome" in refused.value.message_dict
+    appeal.refresh_from_db()
+    assert appeal.status == AppealStatus.OPEN and not Decision.objects.filter(appeal=appeal).exists()
+
+    task = ReviewTask.objects.get(appeal=appeal)
+    removal = decide(item=item, user=first, form_data=decision_data(), task=task)
+    appeal.refresh_from_db()
+    assert appeal.status == AppealStatus.OVERTURNED and appeal.decided_by == first and appeal.decided_at
+    assert appeal.explanation == removal.facts
+    assert removal.appeal == appeal and not removal.no_action and removal.statement.payload
+    assert Strike.objects.get().decision == removal
+    task.refresh_from_db()
+    assert task.done_at is not None
+    [event] = Event.objects.filter(event_type=ModerationEvent.APPEAL_DECIDED)
+    assert event.data["outcome"] == AppealStatus.OVERTURNED and event.data["resolution"] == removal.pk
+    [hook] = WebhookDelivery.objects.filter(event_type=WebhookEvent.APPEAL_DECIDED)
+    assert hook.payload["outcome"] == "overturned" and hook.payload["new_decision_id"] == removal.pk
+    with translation.override("en"), pytest.raises(ValidationError, match="already decided"):
+        decide(item=item, user=first, form_data=decision_data(), appeal=appeal)
 
 
 def make_policy_points(platform: Organisation) -> None:

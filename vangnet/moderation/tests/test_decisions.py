@@ -17,7 +17,8 @@ from vangnet.common.testing import make_user
 from .. import dsa
 from ..choices import Action, ItemSource, ItemStatus, Label, ModerationEvent, NoticeStatus, TaskKind, WebhookEvent
 from ..decisions import decide, decide_automatically
-from ..models import Decision, Item, ReviewTask, Strike, UserNotice, WebhookDelivery, WebhookEndpoint
+from ..choices import SanctionKind
+from ..models import Decision, Item, ReviewTask, Sanction, Strike, UserNotice, WebhookDelivery, WebhookEndpoint
 from ..sor import validate_statement
 from .factories import decision_data, make_item, make_moderator, make_platform, make_policy, no_action_data
 
@@ -108,6 +109,7 @@ def test_the_decision_settles_the_items_notices_and_names_their_source(platform:
 
 
 def test_an_illegal_content_decision_with_account_suspension(item: Item, moderator: Any) -> None:
+    warn(item)  # Art. 23(1): a suspension follows a warning
     end = timezone.localdate() + timedelta(days=30)
     data = decision_data(visibility=[], account=dsa.DecisionAccount.SUSPENDED, restriction_end=end.isoformat(),
                          ground=dsa.DecisionGround.ILLEGAL_CONTENT, legal_ground="Art. 285 Wetboek van Strafrecht",
@@ -213,7 +215,9 @@ def test_the_policy_decides_automatically_with_the_rules_clause_and_category(pla
     assert payload["source_type"] == dsa.SourceType.VOLUNTARY and payload["automated_detection"] == "Yes"
     item.refresh_from_db()
     assert item.status == ItemStatus.ACTIONED and item.image_sealed is None
-    assert Strike.objects.get(decision=decision).weight == 2
+    assert not Strike.objects.filter(decision=decision).exists(), "counted once a moderator confirms it"
+    confirmed = decide(item=item, user=make_moderator("mona", platform), form_data=decision_data(labels=[Label.THREAT]))
+    assert Strike.objects.get(decision=confirmed).weight == 2
     [actioned] = events(ModerationEvent.ITEM_ACTIONED)
     assert actioned.actor_label == "platform chatter key" and actioned.data["label"] == Label.THREAT
     [hook] = webhooks(WebhookEvent.ITEM_ACTIONED)
@@ -245,3 +249,166 @@ def _platform_actor() -> Any:
     from vangnet.audit.services import Actor
 
     return Actor.platform("platform chatter key")
+
+
+def warn(item: Item) -> Sanction:
+    """A warning for the item's author in the strike window, as the ladder gives one."""
+    return Sanction.objects.create(organisation=item.organisation, author_id=item.author_id,
+                                   kind=SanctionKind.WARNING, points=1, starts_at=timezone.now())
+
+
+# ---------------------------------------------------------------------------------------------
+# Art. 23: a suspension only after a warning, and only for a time
+
+
+def _suspension(**overrides: Any) -> dict[str, Any]:
+    end = (timezone.localdate() + timedelta(days=14)).isoformat()
+    return decision_data(visibility=[], account=dsa.DecisionAccount.SUSPENDED, restriction_end=end, **overrides)
+
+
+def test_an_account_suspension_without_a_warning_in_the_window_is_refused(item: Item, moderator: Any) -> None:
+    with translation.override("en"), pytest.raises(ValidationError, match="no warning") as refused:
+        decide(item=item, user=moderator, form_data=_suspension())
+    assert "account" in refused.value.message_dict
+    assert not Decision.objects.exists()
+    old = warn(item)
+    Sanction.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=91))  # out of the window
+    with pytest.raises(ValidationError):
+        decide(item=item, user=moderator, form_data=_suspension())
+    warn(item)
+    decision = decide(item=item, user=moderator, form_data=_suspension())
+    assert decision.account == dsa.DecisionAccount.SUSPENDED
+
+
+@pytest.mark.parametrize("restriction", [
+    {"account": dsa.DecisionAccount.SUSPENDED},
+    {"provision": dsa.DecisionProvision.PARTIAL_SUSPENSION},
+    {"provision": dsa.DecisionProvision.TOTAL_SUSPENSION},
+])
+def test_a_suspension_needs_its_end(item: Item, moderator: Any, restriction: dict[str, str]) -> None:
+    warn(item)
+    with translation.override("en"), pytest.raises(ValidationError, match="time-limited") as refused:
+        decide(item=item, user=moderator, form_data=decision_data(visibility=[], **restriction))
+    assert "restriction_end" in refused.value.message_dict
+    assert not Decision.objects.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Art. 24(5): no personal data in what the statement publishes
+
+
+@pytest.mark.parametrize(("field", "text", "kind", "overrides"), [
+    ("facts", "She posted his number 06-12345678 under the photo.", "a phone number", {}),
+    ("illegal_explanation", "It names where she lives: Kerkstraat 12, 1234 AB Amsterdam.", "a street address",
+     {"ground": dsa.DecisionGround.ILLEGAL_CONTENT, "legal_ground": "Art. 285 Sr"}),
+    ("incompatible_explanation", "It shares her e-mail, nina.de.vries@example.org, to harass her.",
+     "an e-mail address", {}),
+    ("visibility_other", "Hidden from the thread of jan.jansen@example.org", "an e-mail address",
+     {"visibility": [dsa.DecisionVisibility.OTHER]}),
+    ("monetary_other", "Payouts to NL91ABNA0417164300 stopped", "a bank account number (IBAN)",
+     {"monetary": dsa.DecisionMonetary.OTHER}),
+    ("keyword_other", "Doxing of 06-12345678", "a phone number", {"keywords": [dsa.Keyword.OTHER]}),
+])
+def test_published_texts_with_personal_data_are_refused_without_repeating_it(
+        item: Item, moderator: Any, field: str, text: str, kind: str, overrides: dict[str, Any]) -> None:
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        decide(item=item, user=moderator, form_data=decision_data(**{field: text, **overrides}))
+    [message] = refused.value.message_dict[field]
+    assert kind in message and "personal data" in message
+    for part in text.replace(",", " ").split():
+        if any(ch.isdigit() for ch in part) or "@" in part:
+            assert part.strip(".") not in message
+    assert not Decision.objects.exists()
+
+
+def test_the_legal_provision_and_the_clause_may_hold_numbers(item: Item, moderator: Any) -> None:
+    decision = decide(item=item, user=moderator, form_data=decision_data(
+        ground=dsa.DecisionGround.ILLEGAL_CONTENT, legal_ground="Art. 285 Wetboek van Strafrecht",
+        illegal_explanation="A threat to kill, posted on 3 March 2025 at 21:40.",
+        facts="Posted in a public thread with 1200 members."))
+    assert decision.legal_ground == "Art. 285 Wetboek van Strafrecht"
+
+
+# ---------------------------------------------------------------------------------------------
+# Whose initiative: notices (Art. 16) and trusted flaggers (Art. 22)
+
+
+def test_an_automatic_restriction_of_a_noticed_item_names_the_notice_as_its_source(platform: Organisation) -> None:
+    noticed = make_item(platform, source=ItemSource.NOTICE)
+    decision = decide_automatically(item=noticed, action=Action.REMOVE, label=Label.HATE, actor=_platform_actor())
+    assert decision.source_type == dsa.SourceType.ARTICLE_16
+    assert decision.statement.payload["source_type"] == dsa.SourceType.ARTICLE_16
+    assert validate_statement(decision.statement.payload) == []
+    flagged = make_item(platform)
+    UserNotice.objects.create(organisation=platform, external_id="tf-1", item=flagged, explanation="hate",
+                              trusted_flagger=True)
+    decision = decide_automatically(item=flagged, action=Action.REMOVE, label=Label.HATE, actor=_platform_actor())
+    assert decision.source_type == dsa.SourceType.TRUSTED_FLAGGER
+    plain = decide_automatically(item=make_item(platform), action=Action.REMOVE, label=Label.HATE,
+                                 actor=_platform_actor())
+    assert plain.source_type == dsa.SourceType.VOLUNTARY
+
+
+def test_a_later_decision_on_a_noticed_item_still_answers_the_notice(platform: Organisation, moderator: Any) -> None:
+    item = make_item(platform)
+    UserNotice.objects.create(organisation=platform, external_id="n-1", item=item, explanation="hateful")
+    first = decide(item=item, user=moderator, form_data=no_action_data())
+    assert first.source_type == dsa.SourceType.ARTICLE_16
+    task = ReviewTask.objects.create(organisation=platform, item=item, kind=TaskKind.FLAGGED)
+    again = decide(item=item, user=make_moderator("cor", platform), form_data=decision_data(), task=task)
+    assert again.source_type == dsa.SourceType.ARTICLE_16, "the notice was decided before, still its initiative"
+
+
+# ---------------------------------------------------------------------------------------------
+# The webhook names the notices decided (Art. 16(5))
+
+
+def test_the_decision_webhook_names_the_notices_it_decided(platform: Organisation, moderator: Any) -> None:
+    item = make_item(platform, source=ItemSource.NOTICE)
+    for external_id in ("n-1", "n-2"):
+        UserNotice.objects.create(organisation=platform, external_id=external_id, item=item, explanation="x")
+    other = make_item(platform)
+    UserNotice.objects.create(organisation=platform, external_id="n-other", item=other, explanation="x")
+    decision = decide(item=item, user=moderator, form_data=decision_data())
+    [hook] = webhooks(WebhookEvent.DECISION_MADE)
+    assert hook.payload["decision_id"] == decision.pk and hook.payload["notices"] == ["n-1", "n-2"]
+    UserNotice.objects.create(organisation=platform, external_id="n-3", item=item, explanation="x")
+    task = ReviewTask.objects.create(organisation=platform, item=item, kind=TaskKind.NOTICE)
+    decide(item=item, user=moderator, form_data=no_action_data(), task=task)
+    assert webhooks(WebhookEvent.DECISION_MADE)[-1].payload["notices"] == ["n-3"], "only those it decided"
+    automatic = decide_automatically(item=make_item(platform), action=Action.REMOVE, label=Label.HATE,
+                                     actor=_platform_actor())
+    assert webhooks(WebhookEvent.ITEM_ACTIONED)[-1].payload["notices"] == [] and automatic.pk
+
+
+# ---------------------------------------------------------------------------------------------
+# The review page's quick decisions (built here, not in the view)
+
+
+def test_preset_form_data_builds_the_quick_decisions_from_the_item_and_the_policy(
+        platform: Organisation, moderator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from .. import policy as policies
+    from ..decisions import preset_form_data
+    from ..policy import policy_for
+    from .dashboard import fixed_default_rules
+
+    monkeypatch.setattr(policies, "default_rules", fixed_default_rules)  # no classifier weights needed
+
+    make_policy(platform, terms_url="https://chatter.example/terms", rules={
+        Label.MISOGYNY: {"category": dsa.StatementCategory.CYBER_VIOLENCE_AGAINST_WOMEN,
+                         "terms_clause": "Rules, 3: no demeaning content about women"}})
+    item = make_item(platform)
+    policy = policy_for(platform)
+    assert preset_form_data(item=item, preset="no_action", policy=policy) == {"no_action": "on", "labels": []}
+    with translation.override("en"):
+        terms = preset_form_data(item=item, preset="remove_terms", policy=policy)
+        illegal = preset_form_data(item=item, preset="remove_illegal", policy=policy)
+    assert terms["labels"] == [Label.MISOGYNY] and terms["visibility"] == [dsa.DecisionVisibility.CONTENT_REMOVED]
+    assert terms["incompatible_ground"] == "Rules, 3: no demeaning content about women"
+    assert terms["category"] == dsa.StatementCategory.CYBER_VIOLENCE_AGAINST_WOMEN
+    assert terms["ground_reference_url"] == "https://chatter.example/terms" and "Misogyny" in terms["facts"]
+    assert illegal["ground"] == dsa.DecisionGround.ILLEGAL_CONTENT and "legal_ground" not in illegal
+    with pytest.raises(ValueError):
+        preset_form_data(item=item, preset="ban_forever", policy=policy)
+    decision = decide(item=item, user=moderator, form_data=terms)
+    assert decision.statement.payload["incompatible_content_ground"].startswith("Rules, 3")

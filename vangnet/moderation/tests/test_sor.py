@@ -249,8 +249,26 @@ def test_export_in_batches_of_at_most_100_once(platform: Organisation) -> None:
         export_batches(organisation=platform, user=manager, batch_size=101)
 
 
-@pytest.mark.parametrize("role", [Role.ANALYST, "other platform"])
-def test_export_refused_to_whoever_does_not_moderate_the_platform(platform: Organisation, role: str) -> None:
+def test_statements_exported_before_can_be_exported_again(platform: Organisation) -> None:
+    """A download that never arrived is not lost: every statement again, the first export time kept."""
+    made = _statements(platform, 3)
+    manager = make_moderator("pia", platform, role=Role.POLICY_MANAGER)
+    [first] = export_batches(organisation=platform, user=manager, only_new=True)
+    assert [s["puid"] for s in first] == [s.puid for s in made]
+    exported_at = dict(StatementOfReasons.objects.values_list("pk", "exported_at"))
+    assert export_batches(organisation=platform, user=manager) == []
+    newer = _statements(platform, 1)
+    [again] = export_batches(organisation=platform, user=manager, only_new=False)
+    assert [s["puid"] for s in again] == [s.puid for s in made + newer]
+    for pk, at in exported_at.items():
+        assert StatementOfReasons.objects.get(pk=pk).exported_at == at
+    assert StatementOfReasons.objects.get(pk=newer[0].pk).exported_at is not None
+    last = Event.objects.filter(event_type=ModerationEvent.STATEMENT_EXPORTED).latest("id")
+    assert last.data["statements"] == 4 and last.data["only_new"] is False
+
+
+@pytest.mark.parametrize("role", [Role.ANALYST, Role.MODERATOR, "other platform"])
+def test_export_refused_to_whoever_does_not_manage_the_platforms_moderation(platform: Organisation, role: str) -> None:
     _statements(platform, 1)
     user = (make_moderator("otto", make_platform("elsewhere")) if role == "other platform"
             else make_moderator("ana", platform, role=role))

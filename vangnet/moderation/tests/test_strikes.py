@@ -15,11 +15,11 @@ from vangnet.audit.models import Event
 from vangnet.audit.services import Actor
 from vangnet.common.testing import at_the_same_moment
 
-from ..choices import Action, Label, ModerationEvent, SanctionKind, WebhookEvent
-from ..decisions import decide_automatically
+from ..choices import Action, ItemStatus, Label, ModerationEvent, SanctionKind, WebhookEvent
+from ..decisions import decide, decide_automatically
 from ..models import Decision, Sanction, Strike, WebhookDelivery, WebhookEndpoint
 from ..strikes import points_for, record_strikes
-from .factories import make_item, make_platform, make_policy
+from .factories import decision_data, make_item, make_moderator, make_platform, make_policy
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.get_fixed_timezone(60))
 ACTOR = Actor.platform("chatter key")
@@ -47,9 +47,17 @@ def platform(db: Any) -> Organisation:
     return platform
 
 
+def moderator_of(platform: Organisation) -> Any:
+    from django.contrib.auth import get_user_model
+
+    return (get_user_model().objects.filter(username=f"mod-{platform.slug}").first()
+            or make_moderator(f"mod-{platform.slug}", platform))
+
+
 def violation(platform: Organisation, label: str = Label.MISOGYNY, author: str = "author-1") -> list[Sanction]:
-    """An automatic removal of a new item by ``author``; the sanctions it led to."""
-    decide_automatically(item=make_item(platform, author_id=author), action=Action.REMOVE, label=label, actor=ACTOR)
+    """A moderator's removal of a new item by ``author``; the sanctions it led to."""
+    decide(item=make_item(platform, author_id=author), user=moderator_of(platform),
+           form_data=decision_data(labels=[label]))
     return list(Sanction.objects.filter(decision__item__external_id=Decision.objects.latest("id").item.external_id))
 
 
@@ -147,10 +155,11 @@ def test_withdrawn_strikes_and_overturned_sanctions_do_not_count(platform: Organ
 
 
 def test_no_strike_without_an_author_without_restriction_or_twice(platform: Organisation, clock: Any) -> None:
-    decision = decide_automatically(item=make_item(platform, author_id=""), action=Action.REMOVE,
-                                    label=Label.HATE, actor=ACTOR)
+    moderator = moderator_of(platform)
+    decision = decide(item=make_item(platform, author_id=""), user=moderator,
+                      form_data=decision_data(labels=[Label.HATE]))
     assert not Strike.objects.exists()
-    decision = decide_automatically(item=make_item(platform), action=Action.REMOVE, label=Label.HATE, actor=ACTOR)
+    decision = decide(item=make_item(platform), user=moderator, form_data=decision_data(labels=[Label.HATE]))
     assert Strike.objects.count() == 1
     assert record_strikes(decision=decision, actor=ACTOR) == []
     assert Strike.objects.count() == 1
@@ -161,6 +170,23 @@ def test_no_strike_without_an_author_without_restriction_or_twice(platform: Orga
     no_action = Decision.objects.create(organisation=platform, item=make_item(platform), no_action=True)
     assert record_strikes(decision=no_action, actor=ACTOR) == []
     assert Strike.objects.count() == 1
+
+
+def test_an_automatic_restriction_counts_only_once_a_moderator_confirms_it(platform: Organisation,
+                                                                            clock: Any) -> None:
+    """Art. 23: the classifier alone never strikes; a moderator's restricting decision on the item does."""
+    automatic = [decide_automatically(item=make_item(platform), action=Action.REMOVE, label=Label.THREAT,
+                                      actor=ACTOR) for _ in range(3)]
+    assert not Strike.objects.exists() and kinds() == []  # 9 points' worth of automatic removals: nothing
+    assert not Event.objects.filter(event_type=ModerationEvent.STRIKE_RECORDED).exists()
+    assert points_for(organisation_id=platform.pk, author_id="author-1", window_days=30) == 0
+    item = automatic[0].item
+    assert item.status == ItemStatus.ACTIONED
+    confirmed = decide(item=item, user=moderator_of(platform), form_data=decision_data(labels=[Label.THREAT]))
+    [strike] = Strike.objects.all()
+    assert strike.decision == confirmed and strike.weight == 3
+    assert kinds() == [SanctionKind.WARNING]
+    assert record_strikes(decision=automatic[1], actor=ACTOR) == [] and Strike.objects.count() == 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,8 +201,9 @@ def test_simultaneous_decisions_about_one_author_warn_once_then_suspend_once() -
     platform = make_platform("busy")
     make_policy(platform, warning_points=1, suspension_points=3)
     items = [make_item(platform, author_id="crowd-favourite") for _ in range(6)]
-    at_the_same_moment(6, lambda i: decide_automatically(item=items[i], action=Action.REMOVE, label=Label.HATE,
-                                                         actor=ACTOR))
+    moderators = [make_moderator(f"mod-{i}", platform) for i in range(6)]
+    at_the_same_moment(6, lambda i: decide(item=items[i], user=moderators[i],
+                                           form_data=decision_data(labels=[Label.HATE])))
     assert Strike.objects.filter(author_id="crowd-favourite").count() == 6
     sanctions = list(Sanction.objects.filter(author_id="crowd-favourite").order_by("id"))
     # Serialised per author: 1 point warns, 2 nothing, 3 to 6 suspend each time (one after another).

@@ -117,19 +117,21 @@ def test_after_handling_a_new_alert_may_be_raised(item: Item, manager: Any) -> N
 
 def test_mark_notified_sends_the_prepared_notification_to_the_authority(
         item: Item, policy: Policy, manager: Any, smtp_inbox: Any,
-        django_capture_on_commit_callbacks: Any) -> None:
+        django_capture_on_commit_callbacks: Any, run_worker: Any) -> None:
     alert = threats.raise_alert(item=item, score=0.9, actor=SYSTEM)
     assert alert is not None
     smtp_inbox.messages.clear()
     with django_capture_on_commit_callbacks(execute=True):
         threats.mark_notified(alert=alert, user=manager, note="")
+    run_worker()  # the e-mail is sent by a task
     alert.refresh_from_db()
     assert alert.status == AlertStatus.NOTIFIED and alert.handled_by == manager and alert.handled_at is not None
+    assert alert.notification_sent_at == alert.handled_at
     [message] = smtp_inbox.messages
     assert message["to"] == ["meldingen@politie.test"]
     assert message["body"].replace("\r\n", "\n").strip() == alert.notification.strip()
     assert THREAT in message["body"] and "Chatplaats" in message["subject"]
-    event = Event.objects.get(event_type=ModerationEvent.THREAT_ALERT_HANDLED)
+    event = Event.objects.filter(event_type=ModerationEvent.THREAT_ALERT_HANDLED).latest("id")
     assert event.data["status"] == "notified" and event.data["sent_to"] == "meldingen@politie.test"
     assert event.actor_user_id == manager.pk
     with pytest.raises(ValidationError):
@@ -151,7 +153,9 @@ def test_without_an_authority_address_the_note_records_how_it_was_told(
     assert alert.status == AlertStatus.NOTIFIED and alert.handling_note.startswith("Called the police")
     assert smtp_inbox.messages == []
     event = Event.objects.get(event_type=ModerationEvent.THREAT_ALERT_HANDLED)
-    assert event.data["sent_to"] == "" and event.data["note"].startswith("Called")
+    assert event.data["sent_to"] == "" and event.data["note_given"] is True
+    assert event.data["note_length"] == len("Called the police at 21:40, case 2025-123.")
+    assert "Called" not in str(event.data), "the event log is never erased: no free text in it"
 
 
 def test_dismissing_needs_a_reason_and_sends_nothing(item: Item, policy: Policy, manager: Any, smtp_inbox: Any,
@@ -167,7 +171,7 @@ def test_dismissing_needs_a_reason_and_sends_nothing(item: Item, policy: Policy,
     assert alert.status == AlertStatus.DISMISSED and alert.handling_note == "Song lyrics, not a threat."
     assert smtp_inbox.messages == []
     event = Event.objects.get(event_type=ModerationEvent.THREAT_ALERT_HANDLED)
-    assert event.data == {"status": "dismissed", "note": "Song lyrics, not a threat."}
+    assert event.data == {"status": "dismissed", "note_given": True, "note_length": len("Song lyrics, not a threat.")}
 
 
 def test_only_a_policy_manager_of_the_platform_handles_alerts(item: Item, make_staff: Any, platform: Organisation,
@@ -183,6 +187,90 @@ def test_only_a_policy_manager_of_the_platform_handles_alerts(item: Item, make_s
     alert.refresh_from_db()
     assert alert.status == AlertStatus.OPEN
     assert not Event.objects.filter(event_type=ModerationEvent.THREAT_ALERT_HANDLED).exists()
+
+
+def test_admins_of_the_platform_hear_of_an_alert_too(item: Item, manager: Any, make_staff: Any,
+                                                     platform: Organisation, smtp_inbox: Any,
+                                                     django_capture_on_commit_callbacks: Any) -> None:
+    """Whoever's role grants MANAGE_MODERATION: a platform run by its admin gets the alert as well."""
+    admin = make_staff("ada", platform, Role.ADMIN)
+    admin.email = "ada@chatplaats.test"
+    admin.save(update_fields=["email"])
+    gone = make_staff("gone", platform, Role.ADMIN)
+    gone.email, gone.is_active = "gone@chatplaats.test", False
+    gone.save(update_fields=["email", "is_active"])
+    analyst = make_staff("ana", platform, Role.ANALYST)
+    analyst.email = "ana@chatplaats.test"
+    analyst.save(update_fields=["email"])
+    elsewhere = Organisation.objects.create(slug="closed", name="Closed", is_platform=True, is_active=False)
+    closed_admin = make_staff("cla", elsewhere, Role.ADMIN)
+    closed_admin.email = "cla@closed.test"
+    closed_admin.save(update_fields=["email"])
+    with django_capture_on_commit_callbacks(execute=True):
+        threats.raise_alert(item=item, score=0.95, actor=SYSTEM)
+        closed_item = Item.objects.create(organisation=elsewhere, external_id="x-1", text=THREAT)
+        threats.raise_alert(item=closed_item, score=0.95, actor=SYSTEM)
+    assert sorted(m["to"][0] for m in smtp_inbox.messages) == ["ada@chatplaats.test", "pim@chatplaats.test"]
+
+
+def _smtp_down(settings: Any) -> None:
+    """Every e-mail fails: nothing listens where the mail server should be."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                                    "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 2}}}
+
+
+def test_with_the_mail_server_down_the_alert_is_not_notified_and_shows_the_failure(
+        item: Item, policy: Policy, manager: Any, settings: Any, run_worker: Any,
+        django_capture_on_commit_callbacks: Any) -> None:
+    alert = threats.raise_alert(item=item, score=0.9, actor=SYSTEM)
+    assert alert is not None
+    _smtp_down(settings)
+    with django_capture_on_commit_callbacks(execute=True):  # no error reaches the policy manager
+        threats.mark_notified(alert=alert, user=manager, note="Urgent: the author names a date.")
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.OPEN and threats.notification_state(alert).state == "sending"
+    with pytest.raises(ValidationError):  # the first attempt is on its way: no second e-mail
+        threats.mark_notified(alert=alert, user=manager, note="")
+    run_worker()
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.OPEN, "never notified before the mail server accepted it"
+    state = threats.notification_state(alert)
+    assert state.state == "retrying" and state.attempts == 1 and "ConnectionRefusedError" in state.error
+    assert alert.notification_error == state.error and alert.notification_sent_at is None
+    failed = Event.objects.filter(event_type=ModerationEvent.THREAT_ALERT_HANDLED).latest("id")
+    assert failed.data["status"] == "send_failed" and failed.actor_type == "system"
+    assert "Urgent" not in str(list(Event.objects.values_list("data", flat=True)))
+
+
+def test_after_the_last_attempt_she_sees_the_failure_and_sends_again(
+        item: Item, policy: Policy, manager: Any, settings: Any, run_worker: Any, smtp_inbox: Any,
+        django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(threats, "MAX_SEND_ATTEMPTS", 1)
+    alert = threats.raise_alert(item=item, score=0.9, actor=SYSTEM)
+    assert alert is not None
+    working = settings.MAILERS
+    _smtp_down(settings)
+    with django_capture_on_commit_callbacks(execute=True):
+        threats.mark_notified(alert=alert, user=manager, note="")
+    run_worker()
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.OPEN and alert.handled_at is None
+    state = threats.notification_state(alert)
+    assert state.state == "failed" and state.attempts == 1
+    settings.MAILERS = working
+    smtp_inbox.messages.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        threats.mark_notified(alert=alert, user=manager, note="")
+    run_worker()
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.NOTIFIED and threats.notification_state(alert).state == "sent"
+    assert alert.notification_sent_at is not None and alert.notification_error == ""
+    assert [m["to"] for m in smtp_inbox.messages] == [["meldingen@politie.test"]]
 
 
 on_postgresql = pytest.mark.skipif(connection.vendor == "sqlite", reason="concurrent writers need PostgreSQL (CI)")

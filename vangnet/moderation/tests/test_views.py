@@ -265,6 +265,45 @@ def test_an_appeal_is_decided_by_another_moderator(moderator: Any, second_modera
     assert appeal.status == AppealStatus.UPHELD and appeal.decided_by == second_moderator
 
 
+def test_an_appeal_against_no_action_is_overturned_with_the_full_decision_form(
+        moderator: Any, second_moderator: Any, platform: Any) -> None:
+    task = appeal_task(platform, decider=moderator)
+    Decision.objects.filter(pk=task.appeal.decision_id).update(no_action=True, visibility=[], ground="")
+    client = _client(second_moderator, language="en")
+    html = client.get(reverse("moderation:task", args=[task.pk])).content.decode()
+    assert "data-overturn-by-decision" in html and 'data-action="decision"' in html
+    assert '<details id="decision-full" class="decision-full" open>' in html
+    refused = client.post(reverse("moderation:decide_appeal", args=[task.pk]),
+                          {"outcome": "overturn", "explanation": "You are right."})
+    assert refused.status_code == 400 and "full decision form" in refused.content.decode()
+    assert Appeal.objects.get(pk=task.appeal_id or 0).status == AppealStatus.OPEN
+    assert _client(moderator).post(reverse("moderation:decide", args=[task.pk]), {
+        "visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED"], "labels": ["threat"],
+        "ground": "DECISION_GROUND_INCOMPATIBLE_CONTENT", "incompatible_ground": "Rules 2",
+        "incompatible_explanation": "A threat.", "facts": "A threat in a public thread.",
+        "category": "STATEMENT_CATEGORY_VIOLENCE"}).status_code == 403, "never the first decider"
+    response = client.post(reverse("moderation:decide", args=[task.pk]), {
+        "visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED"], "labels": ["threat"],
+        "ground": "DECISION_GROUND_INCOMPATIBLE_CONTENT", "incompatible_ground": "Rules 2",
+        "incompatible_explanation": "A threat.", "facts": "A threat in a public thread.",
+        "category": "STATEMENT_CATEGORY_VIOLENCE"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    appeal = Appeal.objects.get(pk=task.appeal_id or 0)
+    assert appeal.status == AppealStatus.OVERTURNED and appeal.decided_by == second_moderator
+    resolution = Decision.objects.get(appeal=appeal)
+    assert not resolution.no_action and StatementOfReasons.objects.filter(decision=resolution).exists()
+    assert _task(task.pk).done_at is not None
+
+
+def test_a_restriction_appealed_is_still_upheld_or_overturned(moderator: Any, second_moderator: Any,
+                                                             platform: Any) -> None:
+    task = appeal_task(platform, decider=moderator)
+    client = _client(second_moderator)
+    html = client.get(reverse("moderation:task", args=[task.pk])).content.decode()
+    assert "data-overturn-by-decision" not in html and 'data-action="decision"' not in html
+    assert client.post(reverse("moderation:decide", args=[task.pk]), {"preset": "no_action"}).status_code == 400
+
+
 def test_an_appeal_needs_an_explanation(moderator: Any, second_moderator: Any, platform: Any) -> None:
     task = appeal_task(platform, decider=moderator)
     response = _client(second_moderator).post(reverse("moderation:decide_appeal", args=[task.pk]),
@@ -299,6 +338,48 @@ def test_a_policy_manager_exports_statements_once(moderator: Any, policy_manager
     assert len(batches) == 1 and len(batches[0]["statements"]) == 1
     again = manager.post(reverse("moderation:export_statements"), {"organisation": str(platform.pk)}, follow=True)
     assert "No statements of reasons wait to be exported." in again.content.decode()
+
+
+def test_a_policy_manager_downloads_every_statement_again(moderator: Any, policy_manager: Any,
+                                                          platform: Any) -> None:
+    """The first download never arrived: the statements are not lost."""
+    Policy.objects.create(organisation=platform, terms_url="https://praatplein.example/terms")
+    task = flagged_task(platform)
+    client = _client(moderator)
+    client.get(reverse("moderation:task", args=[task.pk]))
+    assert client.post(reverse("moderation:decide", args=[task.pk]), {"preset": "remove_terms"}).status_code == 302
+    manager = _client(policy_manager, language="en")
+    assert "data-export-all" in manager.get(reverse("moderation:dashboard")).content.decode()
+    first = manager.post(reverse("moderation:export_statements"), {"organisation": str(platform.pk)})
+    assert first.status_code == 200  # and lost on its way
+    again = manager.post(reverse("moderation:export_statements"), {"organisation": str(platform.pk), "all": "1"})
+    assert again.status_code == 200 and "attachment" in again["Content-Disposition"]
+    assert json.loads(again.content) == json.loads(first.content)
+
+
+def test_the_alert_page_shows_a_failed_e_mail_and_never_notified_before_it_was_sent(
+        policy_manager: Any, platform: Any, settings: Any, run_worker: Any,
+        django_capture_on_commit_callbacks: Any) -> None:
+    import socket
+
+    alert = alert_for(flagged_item(platform))
+    ThreatAlert.objects.filter(pk=alert.pk).update(authority_email="meldingen@politie.test")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens there: the mail server is down
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                                    "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 2}}}
+    client = _client(policy_manager, language="en")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("moderation:alert_notified", args=[alert.pk]), {"notified-note": ""})
+    assert response.status_code == 302
+    page = client.get(reverse("moderation:alert", args=[alert.pk])).content.decode()
+    assert 'data-send-state="sending"' in page and "Authority notified" not in page
+    run_worker()
+    page = client.get(reverse("moderation:alert", args=[alert.pk])).content.decode()
+    assert 'data-send-state="retrying"' in page and "attempt 1 of 6 failed" in page
+    assert "Send the notification again" in page and "Authority notified" not in page
+    assert ThreatAlert.objects.get(pk=alert.pk).status == AlertStatus.OPEN
 
 
 def test_a_policy_manager_handles_a_threat_alert(policy_manager: Any, moderator: Any, platform: Any) -> None:

@@ -369,11 +369,25 @@ def test_a_policy_manager_adds_a_webhook_and_sees_its_secret_once(platform: Orga
     assert endpoint.url == "https://hooks.chatplaats.test/vangnet" and endpoint.is_active
     assert endpoint.events == ["decision.made"] and endpoint.secret == secret and len(secret) >= 43
     event = Event.objects.get(event_type=ModerationEvent.WEBHOOK_CHANGED)
-    assert event.data == {"change": "created", "url": endpoint.url, "events": ["decision.made"]}
+    assert event.data == {"change": "created", "url": "https://hooks.chatplaats.test", "events": ["decision.made"]}
     assert event.actor_user_id == manager.pk and event.organisation_id == platform.pk
     assert secret not in json.dumps(event.data)
     _other, second = webhooks.save_endpoint(organisation=platform, url="https://x.test/", events=[], user=manager)
     assert second != secret
+
+
+def test_the_event_log_keeps_only_the_scheme_and_host_of_a_webhooks_address(platform: Organisation,
+                                                                            manager: Any) -> None:
+    """The log is never erased: a token in the address's path or query never reaches it."""
+    url = "https://hooks.chatplaats.test:8443/in/tok_path_secret?token=sk_live_query_secret&x=1"
+    endpoint, _secret = webhooks.save_endpoint(organisation=platform, url=url, events=[], user=manager)
+    webhooks.deactivate_endpoint(endpoint=endpoint, user=manager)
+    events = list(Event.objects.filter(event_type=ModerationEvent.WEBHOOK_CHANGED).order_by("id"))
+    assert [e.data["url"] for e in events] == ["https://hooks.chatplaats.test:8443"] * 2
+    for event in events:
+        logged = json.dumps(event.data)
+        assert "sk_live_query_secret" not in logged and "tok_path_secret" not in logged and "token" not in logged
+    assert webhooks.logged_address("https://[2001:db8::1]/x?y=z") == "https://[2001:db8::1]"
 
 
 @pytest.mark.parametrize("url", ["http://hooks.chatplaats.test/", "ftp://x.test/", "https://user:pw@x.test/",
@@ -423,7 +437,7 @@ def test_switching_a_webhook_off_gives_up_what_waits_for_it(platform: Organisati
     row = WebhookDelivery.objects.get()
     assert row.state == DeliveryState.FAILED and row.last_error == "the webhook was switched off"
     event = Event.objects.filter(event_type=ModerationEvent.WEBHOOK_CHANGED).latest("id")
-    assert event.data == {"change": "deactivated", "url": "https://x.test/", "pending_dropped": 1}
+    assert event.data == {"change": "deactivated", "url": "https://x.test", "pending_dropped": 1}
     assert queue(platform) == 0
     assert webhooks.deliver_due() == {"pending": 0, "delivered": 0, "failed": 0}
 
