@@ -109,5 +109,5 @@ def test_the_demo_command_writes_its_staff_and_token_through_audited_services(mo
     call_command("demo", stdout=StringIO())
     assert organisation_for_token(token="first-demo-token-0123456789abcdef") is None, "the replaced token is revoked"
     assert organisation_for_token(token="second-demo-token-0123456789abcdef").organisation.slug == "partner-org"
-    assert len(_events("membership.added")) == 4 and len(_events("api_token.revoked")) == 1
+    assert len(_events("membership.added")) == 8 and len(_events("api_token.revoked")) == 1  # 4 helpline, 4 platform
     assert {e.actor_label for e in _events("membership.added")} == {"system: vangnet demo"}

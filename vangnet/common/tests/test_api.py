@@ -19,6 +19,8 @@ from vangnet.config.api import api
 from vangnet.directory.api import router as directory_router
 from vangnet.intake.api import TokenAuth
 from vangnet.intake.api import router as intake_router
+from vangnet.moderation.api import PlatformKeyAuth
+from vangnet.moderation.api import router as moderation_router
 from vangnet.taxonomy.api import router as taxonomy_router
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +35,7 @@ def document(client: Any) -> dict[str, Any]:
 
 
 def test_every_app_router_is_mounted_on_the_one_api() -> None:
-    assert api.app_routers == [intake_router, taxonomy_router, directory_router]
+    assert api.app_routers == [intake_router, taxonomy_router, directory_router, moderation_router]
     assert (api.title, api.version, api.urls_namespace, api.docs_url) == ("vangnet API", "1", "api", None)
 
 
@@ -43,12 +45,14 @@ def test_the_document_lists_every_routers_paths_and_nothing_else(client: Any) ->
                 for router in api.app_routers for path, view in router.path_operations.items()}
     assert {path: set(methods) for path, methods in paths.items()} == expected
     assert set(expected) == {f"{PREFIX}/reports", f"{PREFIX}/reports/{{receipt_code}}/evidence", f"{PREFIX}/forms",
-                             f"{PREFIX}/organisations"}
+                             f"{PREFIX}/organisations", f"{PREFIX}/moderation/check", f"{PREFIX}/moderation/notices",
+                             f"{PREFIX}/moderation/appeals"}
 
 
 def test_each_router_has_its_own_authentication(client: Any) -> None:
     assert isinstance(intake_router.auth, TokenAuth)
     assert taxonomy_router.auth is None and directory_router.auth is None
+    assert isinstance(moderation_router.auth, PlatformKeyAuth)
     paths = document(client)["paths"]
     assert paths[f"{PREFIX}/reports"]["post"]["security"] == [{"TokenAuth": []}]
     assert "security" not in paths[f"{PREFIX}/forms"]["get"]
