@@ -11,7 +11,7 @@ import re
 import threading
 from typing import Any
 
-__all__ = ["VALIDATED_LANGUAGES", "UNDETERMINED", "detect_language", "resolve_language"]
+__all__ = ["VALIDATED_LANGUAGES", "UNDETERMINED", "detect_language", "detect_normalized", "resolve_language"]
 
 VALIDATED_LANGUAGES = frozenset({"nl", "en"})
 UNDETERMINED = "und"
@@ -22,6 +22,8 @@ _LETTER = re.compile(r"[^\W\d_]")
 # Close relatives langid confuses with Dutch on short, informal text.
 _DUTCH_LOOKALIKES = frozenset({"af", "fy", "li", "lb"})
 _CODE = re.compile(r"^[a-z]{2,3}$")
+# Detection reads the first this many characters.
+DETECT_CHARS = 2000
 
 _identifier: Any = None
 _lock = threading.Lock()
@@ -46,7 +48,12 @@ def detect_language(text: str) -> tuple[str, bool]:
     """
     from .normalize import normalize
 
-    sample = normalize(text[:2000])
+    return detect_normalized(normalize(text[:DETECT_CHARS]))
+
+
+def detect_normalized(sample: str) -> tuple[str, bool]:
+    """`detect_language` for a text already normalised (``normalize(text[:DETECT_CHARS])``),
+    so the pipeline normalises each text once."""
     if len(_LETTER.findall(sample)) < _MIN_LETTERS:
         return UNDETERMINED, False
     ranked = dict(_langid().rank(sample))
@@ -65,11 +72,14 @@ def detect_language(text: str) -> tuple[str, bool]:
     return code, code in VALIDATED_LANGUAGES
 
 
-def resolve_language(text: str, given: str | None) -> tuple[str, bool]:
-    """The caller's language when given (``nl-NL`` -> ``nl``), else the detected one."""
+def resolve_language(text: str, given: str | None, normalized: str | None = None) -> tuple[str, bool]:
+    """The caller's language when given (``nl-NL`` -> ``nl``), else the detected one;
+    `normalized`, when given, is ``normalize(text)`` and saves normalising again."""
     if given:
         code = given.strip().lower().replace("_", "-").split("-")[0]
         if _CODE.match(code):
             return code, code in VALIDATED_LANGUAGES
         return UNDETERMINED, False
+    if normalized is not None and len(text) <= DETECT_CHARS:
+        return detect_normalized(normalized)
     return detect_language(text)

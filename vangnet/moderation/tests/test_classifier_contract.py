@@ -13,6 +13,7 @@ import pytest
 from vangnet.moderation.classifier.base import MODEL_LABELS, TextClassifierStage
 from vangnet.moderation.classifier.encoder import EncoderStage
 from vangnet.moderation.classifier.fast import FastStage
+from vangnet.moderation.classifier.gate import GATE_LABELS, GateStage
 from vangnet.moderation.classifier.pipeline import WEIGHTS
 
 TEXTS = ["you are a stupid bitch", "ik hou van mijn moeder", "", "🙂" * 3, "a" * 10_000, "I will kill you tonight"]
@@ -20,6 +21,9 @@ TEXTS = ["you are a stupid bitch", "ik hou van mijn moeder", "", "🙂" * 3, "a"
 
 class StageContract:
     """What every stage promises: a stable name, one row per text, finite logits, probabilities in 0..1."""
+
+    expected_labels: tuple[str, ...] = MODEL_LABELS
+    abuse_label = "misogyny"
 
     @classmethod
     def make_stage(cls) -> TextClassifierStage:
@@ -35,17 +39,17 @@ class StageContract:
         assert type(stage).name == stage.name
 
     def test_labels(self, stage: TextClassifierStage) -> None:
-        assert stage.labels == MODEL_LABELS
+        assert stage.labels == self.expected_labels
 
     def test_shape_and_range(self, stage: TextClassifierStage) -> None:
         logits = stage.predict_logits(TEXTS)
-        assert logits.shape == (len(TEXTS), len(MODEL_LABELS))
+        assert logits.shape == (len(TEXTS), len(self.expected_labels))
         assert np.isfinite(logits).all()
         proba = stage.predict_proba(TEXTS)
         assert ((proba >= 0) & (proba <= 1)).all()
 
     def test_empty_batch(self, stage: TextClassifierStage) -> None:
-        assert stage.predict_logits([]).shape == (0, len(MODEL_LABELS))
+        assert stage.predict_logits([]).shape == (0, len(self.expected_labels))
 
     def test_rows_are_independent_of_the_batch(self, stage: TextClassifierStage) -> None:
         together = stage.predict_logits(TEXTS[:2])
@@ -57,7 +61,7 @@ class StageContract:
 
     def test_abuse_scores_above_benign(self, stage: TextClassifierStage) -> None:
         proba = stage.predict_proba(["you are a worthless stupid bitch", "what a lovely day in the park"])
-        toxic = MODEL_LABELS.index("misogyny")
+        toxic = self.expected_labels.index(self.abuse_label)
         assert proba[0, toxic] > proba[1, toxic]
 
 
@@ -71,3 +75,12 @@ class TestEncoderStage(StageContract):
     @classmethod
     def make_stage(cls) -> TextClassifierStage:
         return EncoderStage.load(WEIGHTS)
+
+
+class TestGateStage(StageContract):
+    expected_labels = GATE_LABELS
+    abuse_label = "flagged"
+
+    @classmethod
+    def make_stage(cls) -> TextClassifierStage:
+        return GateStage.load(WEIGHTS)
