@@ -31,7 +31,7 @@ The last line reads ``texts_s=<n> p99_ms=<n> encoder_only_texts_s=<n>``: the 2-p
 throughputs of the full pipeline and of the baseline, and the overall single-text p99.
 
     python bench/classify.py [--texts 4096] [--single 500]
-    python bench/classify.py --quick         # CI smoke run: 384 texts, 150 single calls
+    python bench/classify.py --quick         # CI smoke run: 256 texts, 100 single calls
 """
 
 from __future__ import annotations
@@ -155,11 +155,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--texts", type=int, default=4096, help="texts for the full pipeline's throughput runs")
     parser.add_argument("--single", type=int, default=500, help="single-text calls for the latency figures")
-    parser.add_argument("--quick", action="store_true", help="a small run for CI (384 texts, 150 single calls)")
+    parser.add_argument("--quick", action="store_true", help="a small run for CI (256 texts, 100 single calls)")
     parser.add_argument("--seed", type=int, default=8)
     args = parser.parse_args()
     if args.quick:
-        args.texts, args.single = 384, 150
+        args.texts, args.single = 256, 100
 
     texts, kinds = _mix(args.texts, args.seed)
     baseline_texts = texts[: max(2 * BATCH, len(texts) // 8)]  # the baseline is slow; an eighth suffices
