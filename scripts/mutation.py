@@ -53,6 +53,13 @@ MODULES: dict[str, list[str]] = {
                                    "vangnet/intake/tests/test_url_hash.py"],
     "vangnet/intake/selectors.py": ["vangnet/intake/tests/test_selectors.py",
                                     "vangnet/intake/tests/test_followup_lockout.py"],
+    "vangnet/moderation/policy.py": ["vangnet/moderation/tests/test_policy.py"],
+    "vangnet/moderation/queue.py": ["vangnet/moderation/tests/test_queue.py"],
+    "vangnet/moderation/keys.py": ["vangnet/moderation/tests/test_keys.py"],
+    "vangnet/moderation/sor.py": ["vangnet/moderation/tests/test_sor.py"],
+    "vangnet/moderation/strikes.py": ["vangnet/moderation/tests/test_strikes.py",
+                                      "vangnet/moderation/tests/test_appeals.py"],
+    "vangnet/moderation/retention.py": ["vangnet/moderation/tests/test_retention.py"],
 }
 
 KILLED = {1, 3, 36, 24, -24, 152, 255}  # a test failed, or the mutant ran past its time limit
