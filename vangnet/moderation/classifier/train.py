@@ -5,7 +5,11 @@
 Data (see each folder's README and LICENSE): EDOS (sexist -> misogyny; categories
 "1.1 threats of harm" and "1.2 incitement" -> threat), Davidson (hate speech -> hate; hate
 or offensive -> toxicity), the project's own template and hand-written examples (Dutch and
-English, every label), Dutch slurs from GrofLex filling the Dutch template slots. A label a
+English, every label), everyday benign chatter (``own/chatter.json``, Dutch and English, every
+label 0; split by template, a quarter held out), Dutch slurs from GrofLex filling the Dutch
+template slots. Each source's positives are capped at half its weight per label
+(`MAX_POSITIVE_SHARE`), and thresholds are chosen on a platform-like validation mix with a
+false-positive budget on everyday text (`choose_thresholds`). A label a
 source does not annotate is masked for its rows, except that a row its source calls clean
 (EDOS "not sexist" for threat and sexual harassment, Davidson "neither" for misogyny, threat
 and sexual harassment) counts as a negative.
@@ -72,6 +76,11 @@ GATE_C = 1.0
 # language group, the settled texts agree with the full pipeline at least this often, and
 # only if that settles at least GATE_MIN_ROWS calibration texts of the group.
 GATE_TARGET = 0.995
+# Groups that may get an edge. Dutch and "other" do not: their calibration texts are mostly
+# chatter and expansions of a few dozen own templates, and with the edge they would get
+# (retrain of the benign-data change) held-out Dutch template texts agreed only 78% (see the
+# fast-stage model card), so the effective sample is too small to promise 99.5%.
+GATE_GROUPS = ("en",)
 GATE_MIN_ROWS = 50
 ENCODER_C = 4.0
 MAX_FEATURES = {"word": 20_000, "char": 40_000}
@@ -245,33 +254,47 @@ def gate_pool(rows: list[Row], unused: list[Row], seed: int) -> list[Row]:
 
 
 CHATTER_EXPANSIONS = 15
+# Extra expansions of the fitting / calibration templates for the gate (new slot fillings).
+CHATTER_GATE_EXPANSIONS = 8
 CHATTER_TEST = "chatter-test"
+CHATTER_WEIGHT = 3.0
 
 
 def load_chatter(seed: int) -> list[Row]:
-    """Everyday benign comments from ``own/chatter.json`` (no label), split by *template*:
-    half for fitting the gate, a quarter for calibrating it, a quarter held out
-    (`CHATTER_TEST`: the gate report and the benchmark's mix; never fitted or calibrated on)."""
+    """Everyday benign comments from ``own/chatter.json`` (gold: no label), split by *template*
+    (a hand-written sentence is a template without slots):
+
+    - half: the label models' training split (`TRAIN`, weight `CHATTER_WEIGHT`), and further
+      expansions of the same templates fit the gate (`GATE_FIT`);
+    - a quarter: the validation split (`VAL`: stacking, thresholds, bands, gate calibration)
+      and further expansions for the gate's calibration (`GATE_CALIB`);
+    - a quarter held out (`CHATTER_TEST`: the model cards' false-positive rates, the gate
+      report and the benchmark's mix; never fitted or calibrated on)."""
     spec = json.loads((DATA / "own" / "chatter.json").read_text(encoding="utf-8"))
     rng = random.Random(f"chatter-{seed}")
     rows: list[Row] = []
+    benign = _labels(misogyny=0, hate=0, threat=0, sexual_harassment=0, toxicity=0)
     for language in ("en", "nl"):
         slots: dict[str, list[str]] = spec["slots"][language]
-        for index, template in enumerate(spec["templates"][language]):
+        templates = list(spec["templates"][language]) + list(spec.get("sentences", {}).get(language, []))
+        for index, template in enumerate(templates):
             draw = random.Random(f"chatter-{language}-{index}").random()
-            split = GATE_FIT if draw < 0.5 else GATE_CALIB if draw < 0.75 else CHATTER_TEST
+            split, gate_split = (TRAIN, GATE_FIT) if draw < 0.5 else (VAL, GATE_CALIB) if draw < 0.75 \
+                else (CHATTER_TEST, CHATTER_TEST)
             names = re.findall(r"\{(\w+)\}", template)
             seen: set[str] = set()
-            for _ in range(CHATTER_EXPANSIONS * 3):
+            wanted = CHATTER_EXPANSIONS + (CHATTER_GATE_EXPANSIONS if split != CHATTER_TEST else 0)
+            for _ in range(wanted * 3):
                 text = template
                 for name in names:
                     text = text.replace("{" + name + "}", rng.choice(slots[name]), 1)
                 if text in seen:
                     continue
                 seen.add(text)
-                rows.append(Row(text, language, _labels(misogyny=0, hate=0, threat=0, sexual_harassment=0,
-                                                       toxicity=0), f"chatter-{language}", split))
-                if len(seen) >= CHATTER_EXPANSIONS:
+                first = len(seen) <= CHATTER_EXPANSIONS
+                rows.append(Row(text, language, list(benign), f"chatter-{language}", split if first else gate_split,
+                                CHATTER_WEIGHT if first and split == TRAIN else 1.0))
+                if len(seen) >= wanted or not names:
                     break
     return rows
 
@@ -334,13 +357,85 @@ def fit_logistic(x: Any, y: npt.NDArray[np.int_], weight: npt.NDArray[np.float64
     return model.coef_[0], float(model.intercept_[0])
 
 
-def best_threshold(y: npt.NDArray[np.int_], p: npt.NDArray[np.float32]) -> float:
-    """The F1-maximising threshold on the validation split, kept within 0.2..0.8."""
-    from sklearn.metrics import f1_score
+# A source's share of positives for a label is capped at this in the fitting weights, so a
+# source's base rate (Davidson: about 88% hate or offensive after subsampling) does not set
+# the label's prior; the source keeps its total weight for the label.
+MAX_POSITIVE_SHARE = 0.5
 
-    grid = np.round(np.arange(0.2, 0.81, 0.025), 3)
-    scores = [f1_score(y, p >= t, zero_division=0.0) for t in grid]
-    return float(grid[int(np.argmax(scores))])
+
+def label_weights(rows: list[Row], y: npt.NDArray[np.int_]) -> npt.NDArray[np.float64]:
+    """(rows, labels) sample weights: each row's own weight, with a source's positives scaled
+    down (and its negatives up, same total) where they exceed `MAX_POSITIVE_SHARE` of the
+    source's weight on that label."""
+    base = np.asarray([r.weight for r in rows], dtype=np.float64)
+    out = np.repeat(base[:, None], len(MODEL_LABELS), axis=1)
+    if not rows:
+        return out
+    sources = np.asarray([r.source.removeprefix("obf-") for r in rows])
+    for source in sorted(set(sources.tolist())):
+        for j in range(len(MODEL_LABELS)):
+            m = sources == source
+            pos, neg = m & (y[:, j] == 1), m & (y[:, j] == 0)
+            wp, wn = base[pos].sum(), base[neg].sum()
+            if wn == 0 or wp / (wp + wn) <= MAX_POSITIVE_SHARE:
+                continue
+            total = wp + wn
+            out[pos, j] = base[pos] * (MAX_POSITIVE_SHARE * total / wp)
+            out[neg, j] = base[neg] * ((1 - MAX_POSITIVE_SHARE) * total / wn)
+    return out
+
+
+# Thresholds are chosen on the validation split reweighted to platform-like traffic:
+# `BENIGN_SHARE` of the weight on benign rows (no positive label), the rest on abusive rows;
+# within each part rows keep their relative weights, and everyday chatter holds `CHATTER_SHARE`
+# of the benign part (the rest: EDOS "not sexist", Davidson "neither", benign own rows).
+# Per label the threshold maximises F1 on that mix subject to a false-positive rate of at
+# most `FPR_BUDGET` on the *everyday* benign validation rows (chatter and the benign own
+# template / hand-written rows, where the label is defined) of each language (nl, en).
+BENIGN_SHARE = 0.9
+CHATTER_SHARE = 0.75
+FPR_BUDGET = 0.03
+THRESHOLD_GRID = np.round(np.arange(0.1, 0.951, 0.025), 3)
+EVERYDAY_SOURCES = ("chatter", "template", "handwritten")
+
+
+def choose_thresholds(rows: list[Row], y: npt.NDArray[np.int_], p: npt.NDArray[np.float32]
+                      ) -> tuple[dict[str, float], dict[str, Any]]:
+    """Per label (see `FPR_BUDGET`): (thresholds, a report of each label's validation figures)."""
+    abusive = np.asarray([max(r.labels) == 1 for r in rows], dtype=bool)
+    chatter = np.asarray([r.source.startswith("chatter") for r in rows], dtype=bool)
+    everyday = np.asarray([r.source.startswith(EVERYDAY_SOURCES) for r in rows], dtype=bool)
+    benign = ~abusive
+    language = np.asarray([r.language for r in rows])
+    mix = np.zeros(len(rows))
+    for part, share in ((abusive, 1 - BENIGN_SHARE), (benign & chatter, BENIGN_SHARE * CHATTER_SHARE),
+                        (benign & ~chatter, BENIGN_SHARE * (1 - CHATTER_SHARE))):
+        if part.any():
+            mix[part] = share / part.sum()
+    thresholds: dict[str, float] = {}
+    report: dict[str, Any] = {}
+    for j, label in enumerate(MODEL_LABELS):
+        m = y[:, j] != UNDEFINED
+        constrained = {lang: benign & everyday & m & (language == lang) for lang in ("en", "nl")}
+        best = (-1.0, float(THRESHOLD_GRID[-1]))
+        for t in THRESHOLD_GRID:
+            flagged = p[:, j] >= t
+            if max(float(flagged[c].mean()) for c in constrained.values() if c.any()) > FPR_BUDGET:
+                continue
+            pos, pred, w = y[m, j] == 1, flagged[m], mix[m]
+            tp, fp, fn = w[pos & pred].sum(), w[~pos & pred].sum(), w[pos & ~pred].sum()
+            f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+            if f1 > best[0]:
+                best = (f1, float(t))
+        thresholds[label] = best[1]
+        flagged = p[:, j] >= best[1]
+        report[label] = {"threshold": best[1], "mix_f1": round(best[0], 4),
+                         "recall": round(float(flagged[m & (y[:, j] == 1)].mean()), 4),
+                         **{f"everyday_fpr_{lang}": round(float(flagged[c].mean()), 4)
+                            for lang, c in constrained.items()},
+                         **{f"benign_fpr_{lang}": round(float(flagged[benign & m & (language == lang)].mean()), 4)
+                            for lang in ("en", "nl")}}
+    return thresholds, report
 
 
 def settle_edges(fast_p: npt.NDArray[np.float32], decisions: npt.NDArray[np.bool_], threshold: float,
@@ -407,25 +502,29 @@ def settled_by_bands(fast_p: npt.NDArray[np.float32], groups: npt.NDArray[np.str
 
 def calibrate_gate(gate_p: npt.NDArray[np.float32], fast_p: npt.NDArray[np.float32],
                    full_p: npt.NDArray[np.float32], thresholds: npt.NDArray[np.float32],
-                   groups: npt.NDArray[np.str_], band_settled: npt.NDArray[np.bool_]
-                   ) -> tuple[dict[str, float], dict[str, Any]]:
+                   groups: npt.NDArray[np.str_], band_settled: npt.NDArray[np.bool_],
+                   chatter: npt.NDArray[np.bool_] | None = None) -> tuple[dict[str, float], dict[str, Any]]:
     """Per group the highest gate edge such that the texts it settles (gate below the edge,
     every fast score below its threshold, not already settled by a band) agree with the
-    full pipeline (nothing flagged) on >= GATE_TARGET."""
+    full pipeline (nothing flagged) on >= GATE_TARGET, both on all calibration texts and on
+    those that are not everyday chatter (`chatter`): chatter, which the pipeline almost never
+    flags, would otherwise buy the edge an error budget that abusive texts then spend."""
     eligible = np.all(fast_p < thresholds, axis=1) & ~band_settled
     flagged = np.any(full_p >= thresholds, axis=1)
+    chatter = np.zeros(len(groups), dtype=bool) if chatter is None else chatter
     edges: dict[str, float] = {}
     report: dict[str, Any] = {"calibration": {}}
     for group in sorted(set(groups.tolist())):
         m = (groups == group) & eligible
         order = np.argsort(gate_p[m], kind="stable")
-        p, wrong = gate_p[m][order], flagged[m][order]
+        p, wrong, other = gate_p[m][order], flagged[m][order], ~chatter[m][order]
         k = np.arange(1, len(p) + 1)
         ok = np.cumsum(wrong) / k <= 1 - GATE_TARGET
+        ok &= np.cumsum(wrong & other) <= (1 - GATE_TARGET) * np.cumsum(other)
         # A prefix ends only between distinct gate values.
         ok &= np.append(p[1:] > p[:-1], True)
         entry: dict[str, Any] = {"rows": int((groups == group).sum())}
-        if ok.any() and int(np.flatnonzero(ok)[-1]) + 1 >= GATE_MIN_ROWS:
+        if group in GATE_GROUPS and ok.any() and int(np.flatnonzero(ok)[-1]) + 1 >= GATE_MIN_ROWS:
             last = int(np.flatnonzero(ok)[-1])
             edges[group] = float(p[last]) + 1e-7 if last + 1 == len(p) else float((p[last] + p[last + 1]) / 2)
         report["calibration"][group] = entry
@@ -513,14 +612,14 @@ def main(argv: list[str] | None = None) -> None:
     featurizer = FastStage(vocabularies, idf, placeholder, np.zeros(len(MODEL_LABELS), dtype=np.float32))
     features = {s: featurizer.features([r.norm for r in v]) for s, v in by_split.items()}
     labels = {s: np.asarray([r.labels for r in v]) for s, v in by_split.items()}
-    weights = {s: np.asarray([r.weight for r in v]) for s, v in by_split.items()}
+    weights = {s: label_weights(v, labels[s]) for s, v in by_split.items()}
     print(f"fast features {featurizer.n_features} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
 
     fast_coef = np.zeros((len(MODEL_LABELS), featurizer.n_features))
     fast_bias = np.zeros(len(MODEL_LABELS))
     for j in range(len(MODEL_LABELS)):
         m = labels[TRAIN][:, j] != UNDEFINED
-        fast_coef[j], fast_bias[j] = fit_logistic(features[TRAIN][m], labels[TRAIN][m, j], weights[TRAIN][m],
+        fast_coef[j], fast_bias[j] = fit_logistic(features[TRAIN][m], labels[TRAIN][m, j], weights[TRAIN][m, j],
                                                   FAST_C, args.seed)
     fast_stage = FastStage(vocabularies, idf, fast_coef.astype(np.float32), fast_bias.astype(np.float32))
 
@@ -530,7 +629,7 @@ def main(argv: list[str] | None = None) -> None:
     enc_bias = np.zeros(len(MODEL_LABELS))
     for j in range(len(MODEL_LABELS)):
         m = labels[TRAIN][:, j] != UNDEFINED
-        enc_coef[j], enc_bias[j] = fit_logistic(embeddings[TRAIN][m], labels[TRAIN][m, j], weights[TRAIN][m],
+        enc_coef[j], enc_bias[j] = fit_logistic(embeddings[TRAIN][m], labels[TRAIN][m, j], weights[TRAIN][m, j],
                                                 ENCODER_C, args.seed)
     fast_logits = {s: fast_stage.predict_logits([r.norm for r in v]) for s, v in by_split.items()}
     enc_logits = {s: (embeddings[s] @ enc_coef.T + enc_bias).astype(np.float32) for s in by_split}
@@ -540,7 +639,7 @@ def main(argv: list[str] | None = None) -> None:
     for j, label in enumerate(MODEL_LABELS):
         m = labels[VAL][:, j] != UNDEFINED
         x = np.column_stack([fast_logits[VAL][m, j], enc_logits[VAL][m, j]])
-        coef, bias = fit_logistic(x, labels[VAL][m, j], weights[VAL][m], 1.0, args.seed)
+        coef, bias = fit_logistic(x, labels[VAL][m, j], weights[VAL][m, j], 1.0, args.seed)
         stack[label] = [round(float(coef[0]), 6), round(float(coef[1]), 6), round(float(bias), 6)]
     stack_arr = np.asarray([stack[label] for label in MODEL_LABELS])
 
@@ -548,10 +647,8 @@ def main(argv: list[str] | None = None) -> None:
         return sigmoid(stack_arr[:, 0] * fast_logits[split] + stack_arr[:, 1] * enc_logits[split] + stack_arr[:, 2])
 
     full = {s: full_proba(s) for s in by_split}
-    thresholds = {}
-    for j, label in enumerate(MODEL_LABELS):
-        m = labels[VAL][:, j] != UNDEFINED
-        thresholds[label] = best_threshold(labels[VAL][m, j], full[VAL][m, j])
+    thresholds, threshold_report = choose_thresholds(by_split[VAL], labels[VAL], full[VAL])
+    print(json.dumps(threshold_report), file=sys.stderr)
     threshold_arr = np.asarray([thresholds[label] for label in MODEL_LABELS], dtype=np.float32)
 
     # Settle bands per language, on every validation row of that language (agreement with
@@ -585,7 +682,8 @@ def main(argv: list[str] | None = None) -> None:
     gate_edges, gate_report = calibrate_gate(
         np.concatenate([gate_p[s] for s in gate_calib]), np.vstack([fast_p[s] for s in gate_calib]),
         np.vstack([full[s] for s in gate_calib]), threshold_arr, np.concatenate([groups[s] for s in gate_calib]),
-        np.concatenate([band_settled[s] for s in gate_calib]))
+        np.concatenate([band_settled[s] for s in gate_calib]),
+        np.asarray([r.source.startswith("chatter") for s in gate_calib for r in by_split[s]], dtype=bool))
     gate_report["test"] = gate_agreement(gate_p[TEST], fast_p[TEST], full[TEST], threshold_arr, groups[TEST],
                                          band_settled[TEST], gate_edges, by_split[TEST])
     gate_report["chatter_test"] = gate_agreement(
@@ -611,9 +709,15 @@ def main(argv: list[str] | None = None) -> None:
                         intercept=enc_bias.astype(np.float32))
     (args.out / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
+    from .pipeline import Pipeline
+
     metrics = evaluate(args.out, by_split[TEST], labels[TEST], fast_p[TEST], sigmoid(enc_logits[TEST]), full[TEST],
                        threshold_arr)
     metrics["bands"] = band_report
+    metrics["thresholds"] = {"chosen": thresholds, "validation": threshold_report,
+                             "rule": {"benign_share": BENIGN_SHARE, "chatter_share_of_benign": CHATTER_SHARE,
+                                      "fpr_budget_per_label_and_language": FPR_BUDGET}}
+    metrics["benign_flagged"] = benign_flag_rates(Pipeline(args.out), by_split[TEST] + by_split[CHATTER_TEST])
     metrics["gate"] = {"edges": gate_edges, **gate_report}
     metrics["heldout_sample"] = write_heldout_sample(args.out, by_split[TEST], args.seed)
     metrics["rows"] = {s: {src: sum(1 for r in v if r.source == src) for src in sorted({r.source for r in v})}
@@ -622,6 +726,25 @@ def main(argv: list[str] | None = None) -> None:
     args.metrics.parent.mkdir(parents=True, exist_ok=True)
     args.metrics.write_text(json.dumps(metrics, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(json.dumps({k: metrics[k] for k in ("bands", "gate", "settle_test", "functional_macro_f1")}, indent=1))
+
+
+def benign_flag_rates(pipeline: Any, rows: list[Row]) -> dict[str, dict[str, Any]]:
+    """Share of held-out benign rows (no positive gold label) that the shipped pipeline flags on
+    any model label at its default thresholds, per kind (held-out chatter, each labelled source's
+    benign rows) and language, with how many the fast stage settled."""
+    benign = [r for r in rows if max(r.labels) == 0]
+    results = pipeline.classify([r.text for r in benign], [r.language for r in benign])
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, row in enumerate(benign):
+        kind = "chatter" if row.split == CHATTER_TEST else row.source.split("-")[0]
+        groups[f"{kind}-{row.language}"].append(i)
+        groups[f"all-{row.language}"].append(i)
+    out: dict[str, dict[str, Any]] = {}
+    for key, idx in sorted(groups.items()):
+        flagged = [any(results[i].scores[label] >= pipeline.thresholds[label] for label in MODEL_LABELS) for i in idx]
+        out[key] = {"rows": len(idx), "flagged": round(sum(flagged) / len(idx), 4),
+                    "settled": round(sum(results[i].stage == "fast" for i in idx) / len(idx), 4)}
+    return out
 
 
 def _f1(y: npt.NDArray[np.int_], p: npt.NDArray[np.bool_]) -> float:
