@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from vangnet.audit.models import Event
 from vangnet.audit.services import Actor
 from vangnet.moderation.choices import Action, Label, ModerationEvent
+from vangnet.moderation.classifier import default_thresholds
 from vangnet.moderation.models import Policy, PolicyRule
 from vangnet.moderation.policy import (BANK_MATCH_SEVERITY, EffectivePolicy, RuleSpec, evaluate, policy_for,
                                        save_policy)
@@ -121,3 +122,6 @@ def test_a_platform_without_policy_gets_the_default(platform) -> None:
     effective = policy_for(platform)
     assert effective.organisation_id is None and effective.version == 0
     assert all(rule.action_threshold is None for rule in effective.rules.values())
+    assert effective.rules["threat"].review_threshold == min(default_thresholds()["threat"], 0.5)
+    verdict = evaluate(policy=effective, scores=scores(threat=0.5), matches=[], language_validated=True)
+    assert verdict.flagged == ("threat",)
