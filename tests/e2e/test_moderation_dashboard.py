@@ -170,7 +170,7 @@ def test_a_policy_manager_changes_a_threshold_and_makes_a_key_at_320_px(narrow: 
 
     page = narrow
     make_user("pm", organisation=platform, role=Role.POLICY_MANAGER)
-    Bank.objects.create(slug="praatplein-" + "b" * 40, name="Praatplein's own bank of removed images " + "X" * 60,
+    Bank.objects.create(slug="praatplein-" + "b" * 39, name="Praatplein's own bank of removed images " + "X" * 60,
                         organisation=platform)
     _login(page, site, "pm")
     page.locator("[data-nav=policy]").click()
