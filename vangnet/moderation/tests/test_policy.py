@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -11,7 +12,8 @@ from vangnet.audit.services import Actor
 from vangnet.moderation.choices import Action, Label, ModerationEvent
 from vangnet.moderation.classifier import default_thresholds
 from vangnet.moderation.models import Policy, PolicyRule
-from vangnet.moderation.policy import (BANK_MATCH_SEVERITY, EffectivePolicy, RuleSpec, evaluate, policy_for,
+from vangnet.moderation.policy import (BANK_MATCH_SEVERITY, EffectivePolicy, RuleSpec, Verdict, evaluate,
+                                       flagged_labels, policy_for,
                                        save_policy)
 
 LABELS = list(Label.values)
@@ -125,3 +127,141 @@ def test_a_platform_without_policy_gets_the_default(platform) -> None:
     assert effective.rules["threat"].review_threshold == min(default_thresholds()["threat"], 0.5)
     verdict = evaluate(policy=effective, scores=scores(threat=0.5), matches=[], language_validated=True)
     assert verdict.flagged == ("threat",)
+
+
+# Pinning the evaluation in full (mutation testing: scripts/mutation moderation/policy).
+
+def test_an_automatic_restriction_verdict_in_full() -> None:
+    policy = make_policy(
+        misogyny=RuleSpec(label="misogyny", review_threshold=0.4, action_threshold=0.9, action=Action.DEMOTE),
+        hate=RuleSpec(label="hate", review_threshold=0.4, action_threshold=0.8, action=Action.LABEL))
+    verdict = evaluate(policy=policy, scores=scores(misogyny=0.95, hate=0.99, threat=0.123456), matches=[],
+                       language_validated=True)
+    # hate 0.99*0.85=0.8415 outranks misogyny 0.95*0.85=0.8075: the most severe acting rule acts
+    assert verdict.action == Action.LABEL and verdict.rule_label == "hate" and verdict.review is False
+    assert verdict.flagged == ("hate", "misogyny") and verdict.severity == 0.8415
+    assert verdict.threat_alert is False and verdict.reasons == ()
+
+
+def test_a_review_verdict_in_full_rounds_its_severity() -> None:
+    verdict = evaluate(policy=make_policy(), scores=scores(hate=0.612345), matches=[], language_validated=True)
+    assert verdict == Verdict(action=Action.REVIEW, flagged=("hate",), review=True,
+                              severity=round(0.612345 * 0.85, 4), threat_alert=False, reasons=())
+    assert verdict.severity == 0.5205
+
+
+def test_an_allow_verdict_in_full() -> None:
+    assert evaluate(policy=make_policy(), scores=scores(), matches=[], language_validated=True) == Verdict(
+        action=Action.ALLOW, flagged=(), review=False, severity=0.0, threat_alert=False)
+
+
+def test_a_bank_match_verdict_in_full() -> None:
+    match = [{"bank": "ncii", "kind": "pdq", "distance": 3}]
+    review = evaluate(policy=make_policy(), scores=scores(hate=0.6), matches=match, language_validated=True)
+    assert review == Verdict(action=Action.REVIEW, flagged=("hate",), review=True, severity=1.0,
+                             threat_alert=False, reasons=("hash_bank_match",))
+    acting = EffectivePolicy(organisation_id=1, version=1, rules=make_policy().rules, bank_match_action=Action.DISABLE)
+    assert evaluate(policy=acting, scores=scores(threat=0.9), matches=match, language_validated=False) == Verdict(
+        action=Action.DISABLE, flagged=("threat",), review=False, severity=1.0, rule_label="", threat_alert=True,
+        reasons=("hash_bank_match",))
+
+
+def test_unvalidated_language_review_in_full() -> None:
+    rule = RuleSpec(label="hate", review_threshold=0.3, action_threshold=0.8)
+    verdict = evaluate(policy=make_policy(hate=rule), scores=scores(hate=0.9), matches=[], language_validated=False)
+    assert verdict == Verdict(action=Action.REVIEW, flagged=("hate",), review=True, severity=0.765,
+                              threat_alert=False, reasons=("language_not_validated",))
+
+
+def test_an_action_threshold_alone_reviews_in_an_unvalidated_language_even_below_review() -> None:
+    rule = RuleSpec(label="hate", review_threshold=None, action_threshold=0.8)
+    verdict = evaluate(policy=make_policy(hate=rule), scores=scores(hate=0.85), matches=[], language_validated=False)
+    assert verdict.action == Action.REVIEW and verdict.flagged == () and verdict.severity == 0.0
+
+
+def test_a_non_restricting_action_never_acts() -> None:
+    rule = RuleSpec(label="hate", review_threshold=0.5, action_threshold=0.6, action=Action.REVIEW)
+    verdict = evaluate(policy=make_policy(hate=rule), scores=scores(hate=0.9), matches=[], language_validated=True)
+    assert verdict.action == Action.REVIEW and verdict.review and verdict.rule_label == ""
+
+
+def test_a_label_without_weight_counts_half_and_missing_scores_count_zero() -> None:
+    custom = EffectivePolicy(organisation_id=1, version=1, rules={
+        "spam": RuleSpec(label="spam", review_threshold=0.5), "hate": RuleSpec(label="hate", review_threshold=0.5)})
+    verdict = evaluate(policy=custom, scores={"spam": 0.8}, matches=[], language_validated=True)
+    assert verdict.flagged == ("spam",) and verdict.severity == 0.4
+    tie = evaluate(policy=custom, scores={"spam": 0.85, "hate": 0.5}, matches=[], language_validated=True)
+    assert tie.flagged == ("hate", "spam")  # 0.425 and 0.425: a tie goes by label name
+    assert flagged_labels(custom, {"hate": 0.6, "spam": 0.85}) == ("hate", "spam")  # 0.51 before 0.425
+    assert flagged_labels(custom, {}) == ()
+
+
+def test_the_threat_alert_needs_both_the_fixed_score_and_the_review_threshold() -> None:
+    assert not evaluate(policy=make_policy(threat=RuleSpec(label="threat", review_threshold=None)),
+                        scores=scores(threat=0.99), matches=[], language_validated=True).threat_alert
+    assert evaluate(policy=make_policy(), scores=scores(threat=0.8), matches=[], language_validated=True).threat_alert
+    without = EffectivePolicy(organisation_id=1, version=1,
+                              rules={"hate": RuleSpec(label="hate", review_threshold=0.5)})
+    assert not evaluate(policy=without, scores={"threat": 0.99}, matches=[], language_validated=True).threat_alert
+
+
+@pytest.mark.django_db
+def test_policy_for_reads_every_field(platform, other_platform) -> None:
+    from vangnet.hashing import services as bank_services
+
+    own = bank_services.create_bank(slug="own", name="Own", organisation=platform, actor=Actor.system("t"))
+    shared = bank_services.create_bank(slug="shared", name="Shared", actor=Actor.system("t"))
+    policy = Policy.objects.create(
+        organisation=platform, version=7, bank_match_action=Action.REMOVE, act_on_unvalidated_languages=True,
+        strike_window_days=30, warning_points=2, suspension_points=5, suspension_days=3,
+        terms_url="https://p.example/terms", dispute_body="ODS", authority_name="Politie",
+        authority_email="p@politie.example")
+    policy.banks.set([own, shared])
+    PolicyRule.objects.create(policy=policy, label="hate", review_threshold=0.2, action_threshold=0.7,
+                              action=Action.AGE_RESTRICT, strike_weight=3, category="STATEMENT_CATEGORY_VIOLENCE",
+                              terms_clause="Art. 9")
+    effective = policy_for(platform)
+    assert effective == EffectivePolicy(
+        organisation_id=platform.pk, version=7, rules={**effective.rules, "hate": RuleSpec(
+            label="hate", review_threshold=0.2, action_threshold=0.7, action=Action.AGE_RESTRICT, strike_weight=3,
+            category="STATEMENT_CATEGORY_VIOLENCE", terms_clause="Art. 9")},
+        bank_ids=effective.bank_ids, bank_match_action=Action.REMOVE, act_on_unvalidated_languages=True,
+        strike_window_days=30, warning_points=2, suspension_points=5, suspension_days=3,
+        terms_url="https://p.example/terms", dispute_body="ODS", authority_name="Politie",
+        authority_email="p@politie.example")
+    assert sorted(effective.bank_ids) == sorted([own.pk, shared.pk])
+    assert set(effective.rules) == set(Label.values) and effective.rules["misogyny"].review_threshold is not None
+    assert policy_for(other_platform).organisation_id is None
+
+
+@pytest.mark.django_db
+def test_save_policy_versions_updates_rules_checks_points_and_banks(platform, other_platform) -> None:
+    from vangnet.hashing import services as bank_services
+
+    actor = Actor.system("t")
+    policy = Policy(organisation=platform, warning_points=2, suspension_points=2)
+    save_policy(policy=policy, rules=[{"label": "hate", "review_threshold": 0.4}], actor=actor)
+    assert policy.version == 1  # equal points are allowed
+    save_policy(policy=policy, rules=[{"label": "hate", "review_threshold": 0.6, "strike_weight": 2},
+                                      {"label": "doxing", "review_threshold": 0.3}], actor=actor)
+    assert Policy.objects.get(pk=policy.pk).version == 2
+    assert PolicyRule.objects.filter(policy=policy).count() == 2
+    hate = PolicyRule.objects.get(policy=policy, label="hate")
+    assert (hate.review_threshold, hate.strike_weight) == (0.6, 2)
+    event = Event.objects.filter(event_type=ModerationEvent.POLICY_CHANGED).order_by("id").last()
+    assert event.data == {"version": 2, "labels": ["doxing", "hate"]} and event.actor_label == "system: t"
+    policy.suspension_points = 1
+    with translation.override("en"), pytest.raises(ValueError, match="at least as many strike points"):
+        save_policy(policy=policy, rules=[], actor=actor)
+    policy.suspension_points = 2
+    foreign = bank_services.create_bank(slug="foreign", name="F", organisation=other_platform, actor=actor)
+    with translation.override("en"), pytest.raises(ValueError, match="only its own hash banks and shared ones"):
+        save_policy(policy=policy, rules=[], actor=actor, banks=[foreign])
+    assert Policy.objects.get(pk=policy.pk).version == 2  # refused: nothing saved
+    shared = bank_services.create_bank(slug="shared2", name="S", actor=actor)
+    save_policy(policy=policy, rules=[], actor=actor, banks=[shared])
+    assert list(policy.banks.all()) == [shared] and Policy.objects.get(pk=policy.pk).version == 3
+    last = Event.objects.filter(event_type=ModerationEvent.POLICY_CHANGED).order_by("id").last()
+    assert last.data == {"version": 3, "labels": [], "banks": [shared.pk]}
+    save_policy(policy=policy, rules=[], actor=actor)  # banks=None leaves them
+    assert list(policy.banks.all()) == [shared]
