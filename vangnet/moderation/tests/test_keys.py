@@ -68,3 +68,53 @@ def test_the_rate_counts_per_minute_and_refuses_past_the_limit(platform, monkeyp
     PlatformKey.objects.filter(pk=row.pk).update(window_start=row.created_at.replace(year=2020))
     assert keys.take_request(row) is True  # a new minute
     assert PlatformKey.objects.get(pk=row.pk).window_count == 1
+
+
+# Pinning boundaries and messages (mutation testing: scripts/mutation moderation/keys).
+
+def test_key_limits_and_their_messages(platform, settings) -> None:
+    from django.utils import translation
+
+    settings.VANGNET_MODERATION_MAX_KEY_RATE = 50
+    with translation.override("en"):
+        for kwargs, message in [
+            ({"scopes": []}, "Choose at least one scope: check, notices, appeals."),
+            ({"scopes": ["check"], "rate_per_minute": 0}, "Allow at least one request per minute."),
+            ({"scopes": ["check"], "rate_per_minute": 51}, "Allow at most 50 requests per minute."),
+        ]:
+            with pytest.raises(ValidationError) as refused:
+                keys.create_key(organisation=platform, name="x", actor=ACTOR, **kwargs)
+            assert refused.value.messages == [message]
+    one, _key = keys.create_key(organisation=platform, name="one", scopes=["check"], actor=ACTOR, rate_per_minute=1)
+    top, _key = keys.create_key(organisation=platform, name="top", scopes=["check"], actor=ACTOR, rate_per_minute=50)
+    settings.VANGNET_MODERATION_MAX_KEY_RATE = 6000
+    default, _key = keys.create_key(organisation=platform, name="d", scopes=["appeals", "check", "check"], actor=ACTOR)
+    assert (one.rate_per_minute, top.rate_per_minute, default.rate_per_minute) == (1, 50, 600)
+    assert default.scopes == ["appeals", "check"] and default.created_by == "system: test"
+    assert len(default.prefix) == 8 and default.name == "d"
+
+
+def test_a_key_is_refused_by_its_form_before_any_lookup(platform) -> None:
+    _row, key = keys.create_key(organisation=platform, name="Main", scopes=["check"], actor=ACTOR)
+    assert keys.authenticate("x" * 10 + key) is None  # not starting with the prefix
+    assert keys.authenticate(key).organisation.slug == "praatplein"
+    assert keys.authenticate("vnm_" + "x" * 196) is None and keys.MAX_KEY_CHARS == 200
+
+
+def test_costs_count_against_the_minute(platform, monkeypatch) -> None:
+    row, _key = keys.create_key(organisation=platform, name="Main", scopes=["check"], actor=ACTOR, rate_per_minute=5)
+    moment = timezone.now().replace(second=30)
+    monkeypatch.setattr(keys.timezone, "now", lambda: moment)
+    assert keys.take_request(row, cost=6) is False  # more than the whole minute: never
+    assert keys.take_request(row, cost=3) is True and PlatformKey.objects.get(pk=row.pk).window_count == 3
+    assert keys.take_request(row, cost=2) is True and PlatformKey.objects.get(pk=row.pk).window_count == 5
+    assert keys.take_request(row, cost=1) is False
+    assert PlatformKey.objects.get(pk=row.pk).window_start == moment.replace(second=0, microsecond=0)
+
+
+def test_revoking_records_its_prefix(platform) -> None:
+    row, _key = keys.create_key(organisation=platform, name="Main", scopes=["check"], actor=ACTOR)
+    keys.revoke_key(key=row, actor=ACTOR)
+    event = Event.objects.get(event_type=ModerationEvent.KEY_REVOKED)
+    assert event.data == {"prefix": row.prefix} and event.subject_id == str(row.pk)
+    assert PlatformKey.objects.get(pk=row.pk).revoked_at is not None
