@@ -94,20 +94,21 @@ class BatchRefused(ValidationError):
         self.errors_by_item = errors_by_item
 
 
-def _image_errors(data: bytes) -> list[str]:
+def _image_errors(data: bytes) -> tuple[list[str], int]:
+    """The image's errors (none: it may be checked) and its pixels, read once from its header."""
     if not data:
-        return [_("The image is empty.")]
+        return [_("The image is empty.")], 0
     if len(data) > MAX_IMAGE_BYTES:
-        return [_("The image is larger than %(mb)d MB.") % {"mb": MAX_IMAGE_BYTES // 2**20}]
+        return [_("The image is larger than %(mb)d MB.") % {"mb": MAX_IMAGE_BYTES // 2**20}], 0
     detected = media.detect(data)
     if detected is None or detected.mime not in IMAGE_TYPES:
-        return [_("This is not a JPEG, PNG, GIF or WebP image (read from its content).")]
+        return [_("This is not a JPEG, PNG, GIF or WebP image (read from its content).")], 0
     pixels = image_pixels(data)
     if pixels is None:
-        return [_("The image cannot be decoded; send it again or another copy.")]
+        return [_("The image cannot be decoded; send it again or another copy.")], 0
     if pixels > MAX_IMAGE_PIXELS:
-        return [_("The image has more than %(mp)d megapixels.") % {"mp": MAX_IMAGE_PIXELS // 1_000_000}]
-    return []
+        return [_("The image has more than %(mp)d megapixels.") % {"mp": MAX_IMAGE_PIXELS // 1_000_000}], pixels
+    return [], pixels
 
 
 def image_pixels(data: bytes) -> int | None:
@@ -144,10 +145,11 @@ def validate(items: Sequence[ItemIn]) -> None:
             problems.setdefault("text", []).append(
                 _("Give at most %(limit)d characters.") % {"limit": MAX_TEXT_CHARS})
         if item.image is not None:
-            if image_errors := _image_errors(item.image):
+            image_errors, pixels = _image_errors(item.image)
+            if image_errors:
                 problems["image"] = image_errors
             else:
-                batch_pixels += image_pixels(item.image) or 0
+                batch_pixels += pixels
                 if batch_pixels > MAX_BATCH_PIXELS:
                     problems["image"] = [_("The images of one batch may have at most %(mp)d megapixels together; "
                                            "send the rest in another batch.") % {"mp": MAX_BATCH_PIXELS // 10**6}]
